@@ -254,12 +254,12 @@ class Mailer:
                 pass
         with job.lock:
             if job.done:
-                _unlink(tmp)
-                if job.error is None:
+                if job.error is None or job.error.config_error:
+                    _unlink(tmp)
+                    if job.error is not None:
+                        return self._refuse(job.error.reason)
                     self.stats["sent"] += 1
                     return SendResult("sent")
-                if job.error.config_error:
-                    return self._refuse(job.error.reason)
                 rcpts = job.error.recipients or recipients
                 entry = SpoolEntry(
                     Spool.new_id(),

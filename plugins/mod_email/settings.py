@@ -99,7 +99,13 @@ def settings_from_config(switch_settings: dict[str, str] | None, conf: Any) -> M
         elif name == "host":
             s.host = v.strip() or s.host
         elif name == "port":
-            s.port = int(_positive(name, v, 25))
+            try:
+                s.port = int(v)
+                if not 0 <= s.port <= 65535:
+                    raise ValueError
+            except ValueError:
+                log(WARNING, f"email.conf: port={v!r} is not a port number, using the default")
+                s.port = 0
         elif name == "starttls":
             s.starttls = _bool(v)
         elif name == "tls":

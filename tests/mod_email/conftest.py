@@ -34,12 +34,16 @@ class _Handler:
     box: SmtpServer
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.box.delay:
+            await asyncio.sleep(self.box.delay)
         if self.box.refuse == "rcpt":
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.box.delay:
+            await asyncio.sleep(self.box.delay)
         if self.box.refuse == "data":
             return "554 5.7.1 message refused"
         with self.box.cond:
@@ -56,10 +60,11 @@ class _Handler:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1, port chosen by the kernel.  ``stop()``/``start()`` take it
     down and bring it back on the same port; ``refuse`` = "rcpt" or "data" makes it
-    answer 5xx."""
+    answer 5xx; ``delay`` makes it slow."""
 
     port: int = 0
     refuse: str = ""
+    delay: float = 0.0  # seconds before answering RCPT and DATA (a slow server)
     mails: list[Received] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 

@@ -3,7 +3,6 @@ SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
-import base64
 import email
 import os
 import struct
@@ -31,7 +30,12 @@ def _write_wav(path, seconds=0.3):
 
 def test_plain_mail(make_mailer, msmtprc, smtp_server, tmp_path, logs):
     m = _mailer(make_mailer, msmtprc)
-    ok = m.send("alice@example.org", "pbx@example.org", "Subject: hello\nTo: alice@example.org", "Hi Alice\n")
+    ok = m.send(
+        "alice@example.org",
+        "pbx@example.org",
+        "Subject: hello\nTo: alice@example.org",
+        "Hi Alice\n",
+    )
     assert ok is True
     (mail,) = smtp_server.wait_for(1)
     assert mail.mail_from == "pbx@example.org"
@@ -69,7 +73,9 @@ def test_headers_and_body_optional(make_mailer, msmtprc, smtp_server):
 
 def test_comma_separated_recipients(make_mailer, msmtprc, smtp_server):
     m = _mailer(make_mailer, msmtprc, args="")
-    assert m.send("a@example.org, b@example.org,c@example.org", "pbx@example.org", "Subject: x", "y")
+    assert m.send(
+        "a@example.org, b@example.org,c@example.org", "pbx@example.org", "Subject: x", "y"
+    )
     (mail,) = smtp_server.wait_for(1)
     assert mail.rcpt_tos == ["a@example.org", "b@example.org", "c@example.org"]
 
@@ -95,7 +101,13 @@ def test_custom_headers(make_mailer, msmtprc, smtp_server):
 def test_wav_attachment_round_trip(make_mailer, msmtprc, smtp_server, tmp_path):
     wav = _write_wav(tmp_path / "msg_0001.wav")
     m = _mailer(make_mailer, msmtprc)
-    assert m.send("dave@example.org", "vm@example.org", "Subject: vm\nTo: dave@example.org", "New message", str(wav))
+    assert m.send(
+        "dave@example.org",
+        "vm@example.org",
+        "Subject: vm\nTo: dave@example.org",
+        "New message",
+        str(wav),
+    )
     (mail,) = smtp_server.wait_for(1)
     text = mail.data.decode()
     assert f'boundary="{BOUNDARY}"' in text
@@ -126,7 +138,9 @@ def test_convert_cmd_produces_attachment(make_mailer, msmtprc, smtp_server, tmp_
     )
     m = _mailer(make_mailer, msmtprc)
     cmd = f"{sys.executable} {conv}"
-    assert m.send("erin@example.org", "vm@example.org", "Subject: c", "see file", str(wav), cmd, "mp3")
+    assert m.send(
+        "erin@example.org", "vm@example.org", "Subject: c", "see file", str(wav), cmd, "mp3"
+    )
     (mail,) = smtp_server.wait_for(1)
     att = email.message_from_bytes(mail.data).get_payload()[1]
     assert att.get_filename() == "msg_0002.mp3"
