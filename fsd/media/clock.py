@@ -1,0 +1,163 @@
+"""The media clock: one thread that moves a frame for every port each packet time.
+
+Why a dedicated thread and not an asyncio task: the event loop carries SIP, ESL and HTTP,
+and any slow callback there (a big ESL write, XML parsing) would delay every call's audio.
+A thread that sleeps to *absolute* deadlines (``next += ptime``) does not drift, and its
+lateness (how long after the deadline it actually woke and started the tick) is the honest
+measure of media quality: it grows when the tick's work no longer fits the packet time.
+The work per port is a few numpy operations on a 160-sample frame, most of which release
+nothing but are short; session threads never touch frames, they only wait on a port's
+condition for the clock to report completion (playback ended, digit arrived).
+
+When the clock falls more than five ticks behind (machine stalled) it re-anchors instead
+of bursting frames to catch up, and counts the skipped ticks as ``overruns``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fsd.log import ERR, log
+from fsd.media.resample import DEFAULT_PTIME, check_ptime
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fsd.media.port import MediaPort
+
+
+class MediaClock:
+    """Ticks every ``ptime`` ms and calls ``_tick()`` on every registered port."""
+
+    def __init__(self, ptime: int = DEFAULT_PTIME, name: str = "") -> None:
+        self.ptime = check_ptime(ptime)
+        self.interval = ptime / 1000.0
+        self.name = name or f"media-clock-{ptime}ms"
+        self._ports: dict[int, MediaPort] = {}
+        self._snapshot: tuple[MediaPort, ...] = ()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._late: deque[float] = deque(maxlen=3000)  # lateness of recent ticks, seconds
+        self._work: deque[float] = deque(maxlen=3000)  # time spent in recent ticks, seconds
+        self.ticks = 0
+        self.overruns = 0
+        self.errors = 0
+
+    # -- ports -------------------------------------------------------------------------
+    def register(self, port: MediaPort) -> None:
+        with self._lock:
+            self._ports[id(port)] = port
+            self._snapshot = tuple(self._ports.values())
+        self.start()
+
+    def unregister(self, port: MediaPort) -> None:
+        with self._lock:
+            self._ports.pop(id(port), None)
+            self._snapshot = tuple(self._ports.values())
+
+    @property
+    def port_count(self) -> int:
+        return len(self._snapshot)
+
+    # -- thread ------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout=2)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        perf = time.perf_counter
+        deadline = perf()
+        while not self._stop.is_set():
+            deadline += self.interval
+            now = perf()
+            if deadline > now:
+                time.sleep(deadline - now)
+            woke = perf()
+            late = woke - deadline
+            if late > self.interval * 5:
+                # Too far behind: skip the missed ticks rather than burst them out.
+                missed = int(late / self.interval)
+                self.overruns += missed
+                deadline += missed * self.interval
+            self._late.append(max(0.0, late))
+            for port in self._snapshot:
+                try:
+                    port._tick()
+                except Exception as exc:  # one broken port must not stop the others
+                    self.errors += 1
+                    log(
+                        ERR, f"media clock: port {port.name!r} tick failed: {exc!r}", uuid=port.uuid
+                    )
+            self._work.append(perf() - woke)
+            self.ticks += 1
+
+    # -- figures -----------------------------------------------------------------------
+    def stats(self) -> dict[str, float | int]:
+        """Lateness percentiles (ms) over the last ~3000 ticks, work per tick, counters."""
+        late = np.array(self._late, dtype=np.float64) * 1000.0
+        work = np.array(self._work, dtype=np.float64) * 1000.0
+        out: dict[str, float | int] = {
+            "ptime_ms": self.ptime,
+            "ports": self.port_count,
+            "ticks": self.ticks,
+            "overruns": self.overruns,
+            "errors": self.errors,
+        }
+        if len(late):
+            out["late_p50_ms"] = float(np.percentile(late, 50))
+            out["late_p99_ms"] = float(np.percentile(late, 99))
+            out["late_max_ms"] = float(late.max())
+            out["work_mean_ms"] = float(work.mean()) if len(work) else 0.0
+        else:
+            out.update(late_p50_ms=0.0, late_p99_ms=0.0, late_max_ms=0.0, work_mean_ms=0.0)
+        return out
+
+    def reset_stats(self) -> None:
+        self._late.clear()
+        self._work.clear()
+
+
+_clocks: dict[int, MediaClock] = {}
+_clocks_lock = threading.Lock()
+
+
+def get_clock(ptime: int = DEFAULT_PTIME) -> MediaClock:
+    """The shared clock for a packet time (one per ptime: 10, 20 or 30 ms)."""
+    check_ptime(ptime)
+    with _clocks_lock:
+        clock = _clocks.get(ptime)
+        if clock is None:
+            clock = _clocks[ptime] = MediaClock(ptime)
+        return clock
+
+
+def all_stats() -> list[dict[str, float | int]]:
+    with _clocks_lock:
+        return [c.stats() for c in _clocks.values()]
+
+
+def shutdown_clocks() -> None:
+    with _clocks_lock:
+        clocks = list(_clocks.values())
+        _clocks.clear()
+    for c in clocks:
+        c.stop()
