@@ -281,8 +281,8 @@ class EventBus:
     def fire(self, event: Event) -> bool:
         """Queue ``event`` for delivery.  Never blocks; False if it was dropped.
 
-        The event now belongs to the bus: later changes by the caller go to a private
-        copy (copy-on-write) and are not seen by receivers."""
+        Receivers see the event as it is now; later changes by the caller go to a
+        private copy (copy-on-write) and are not seen by them."""
         if not self._running:
             with self._drop_lock:
                 self._dropped += 1
@@ -296,8 +296,9 @@ class EventBus:
                     self._last_drop_log = now
                     log(ERR, "Event queue is full, dropping events")
             return False
-        event._shared = True  # receivers share its header list from now on
-        q.append(event)
+        # Queue an O(1) copy-on-write snapshot: the caller may keep changing ``event``
+        # and receivers still see it as it was when fired.
+        q.append(event._share())
         if not self._wake.is_set():
             self._wake.set()
         return True
