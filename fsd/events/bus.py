@@ -240,6 +240,7 @@ class EventBus:
         self._table: list[tuple[Binding, ...]] = [()] * len(EVENT_NAMES)
         self._table_lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
+        self._sub_seq = 0
         self._dispatched = 0
         self._delivered = 0
         self._dropped = 0
@@ -335,7 +336,8 @@ class EventBus:
         self, queue_len: int = 5000, name: str = "", duplicates: bool = False
     ) -> Subscriber:
         """A new Subscriber with a queue of ``queue_len`` events; bind it to receive."""
-        sub = Subscriber(self, queue_len, name or f"subscriber-{id(self):x}", duplicates)
+        self._sub_seq += 1
+        sub = Subscriber(self, queue_len, name or f"subscriber-{self._sub_seq}", duplicates)
         with self._table_lock:
             self._subscribers.append(sub)
         return sub

@@ -362,3 +362,14 @@ def test_events_fired_from_a_callback_are_delivered(bus):
     bus.bind("CUSTOM", None, lambda ev: bus.fire(Event("API")))
     bus.fire(Event("CUSTOM"))
     assert sub.get(timeout=5).name == "API"
+
+
+def test_stats_names_unnamed_and_same_named_subscribers_apart(bus):
+    a, b = bus.subscribe(), bus.subscribe()
+    c, d = bus.subscribe(name="esl"), bus.subscribe(name="esl")
+    assert a.name != b.name
+    names = set(bus.stats()["subscribers"])
+    assert {a.name, b.name, "esl", "esl#2"} <= names
+    for s in (a, b, c, d):
+        s.close()
+    assert bus.stats()["subscribers"] == {}
