@@ -101,6 +101,7 @@ class Event:
         "unique_names",
         "priority",
         "subclass_forced",
+        "user_data",
         "_h",
         "_shared",
     )
@@ -141,6 +142,8 @@ class Event:
         self.body: str | None = None
         self.unique_names = eid in UNIQUE_HEADER_TYPES
         self.priority: str | None = None
+        #: Free for the owner (e.g. the Lua layer's "mine" flag); copies carry it along.
+        self.user_data: object = None
         self._shared = False
         h: list[list] = []
         self._h = h
@@ -190,6 +193,7 @@ class Event:
         e.body = None
         e.unique_names = unique
         e.priority = None
+        e.user_data = None
         e._h = []
         e._shared = False
         return e
@@ -203,6 +207,7 @@ class Event:
         e.body = self.body
         e.unique_names = self.unique_names
         e.priority = self.priority
+        e.user_data = self.user_data
         e._h = self._h if headers is None else headers
         e._shared = True
         self._shared = True

@@ -111,3 +111,11 @@ def test_xml_markup_after_bang_is_copied_raw():
     e = blank()
     e.add_body("x<![CDATA[<&>]]>")
     assert "<body>x<![CDATA[<&>]]></body>" in e.serialize("xml")
+
+
+def test_non_ascii_header_values_are_url_encoded_in_plain_and_xml_but_raw_in_json():
+    e = blank()
+    e.add_header("Name", "Zoë 😀")
+    assert e.serialize() == "Name: Zo%C3%AB%20%F0%9F%98%80\n\n"
+    assert "<Name>Zo%C3%AB%20%F0%9F%98%80</Name>" in e.serialize("xml")
+    assert e.serialize("json") == '{"Name":"Zoë 😀"}'
