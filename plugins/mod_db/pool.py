@@ -192,7 +192,8 @@ def _reset(backend: SqliteBackend | OdbcBackend) -> bool:
             if backend.conn.in_transaction:
                 backend.conn.rollback()
         elif backend.in_transaction:
-            backend.conn.rollback()
+            # Autocommit connection: the driver's rollback() is a no-op, the SQL is not.
+            backend.conn.execute("ROLLBACK")
             backend.in_transaction = False
         return True
     except Exception as e:  # noqa: BLE001 - any failure means: do not reuse it

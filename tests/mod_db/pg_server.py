@@ -5,7 +5,8 @@ Reusable from any test folder (stdlib only)::
     import importlib.util, pathlib
     spec = importlib.util.spec_from_file_location(
         "pg_server", pathlib.Path(__file__).parents[1] / "mod_db" / "pg_server.py")
-    pg_server = importlib.util.module_from_spec(spec); spec.loader.exec_module(pg_server)
+    pg_server = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = pg_server; spec.loader.exec_module(pg_server)
     srv = pg_server.start_pg_server()      # ... srv.odbc_dsn(), srv.conninfo(); srv.destroy()
 
 PostgreSQL refuses to run as root, so when the tests run as root every server command
