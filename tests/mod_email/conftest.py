@@ -8,12 +8,14 @@ import asyncio
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from fsd.log import DEBUG, logger
 from plugins.mod_email.mailer import Mailer
@@ -65,6 +67,8 @@ class SmtpServer:
     port: int = 0
     refuse: str = ""
     delay: float = 0.0  # seconds before answering RCPT and DATA (a slow server)
+    tls_context: Any = None  # offer STARTTLS (and require it) with this context
+    users: dict[str, str] | None = None  # require AUTH with these user/passwords
     mails: list[Received] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -81,12 +85,25 @@ class SmtpServer:
     def start(self) -> None:
         async def go():
             handler = _Handler(self)
+            kw: dict[str, Any] = {"hostname": "test.local"}
+            if self.tls_context is not None:
+                kw.update(tls_context=self.tls_context, require_starttls=True)
+            if self.users is not None:
+                kw.update(authenticator=self._authenticate, auth_required=True)
+                kw["auth_require_tls"] = self.tls_context is not None
             return await self.loop.create_server(
-                lambda: SMTP(handler, hostname="test.local"), "127.0.0.1", self.port
+                lambda: SMTP(handler, **kw), "127.0.0.1", self.port
             )
 
         self.server = self._run(go())
         self.port = self.server.sockets[0].getsockname()[1]
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.users.get(auth_data.login.decode()) == auth_data.password.decode()
+        )
+        return AuthResult(success=ok, handled=False)
 
     def stop(self) -> None:
         async def go():
@@ -119,6 +136,36 @@ def smtp_server():
     srv = SmtpServer()
     yield srv
     srv.close()
+
+
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 made with the real openssl program."""
+    d = tmp_path_factory.mktemp("tls")
+    key, cert = d / "key.pem", d / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
 
 
 @pytest.fixture

@@ -208,3 +208,59 @@ def test_max_age_moves_to_failed(make_mailer, smtp_server, wait_until, logs):
     assert m.spool.failed() == [res.spool_id]
     assert any("giving up on " + res.spool_id in line for line in logs)
     assert os.path.exists(os.path.join(m.spool.failed_dir, res.spool_id + ".eml"))
+
+
+def test_starttls_and_auth(make_mailer, smtp_server, tls_cert):
+    import ssl
+
+    cert, key = tls_cert
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    smtp_server.stop()
+    smtp_server.tls_context = ctx
+    smtp_server.users = {"pbx": "s3cret"}
+    smtp_server.start()
+    m = _smtp(make_mailer, smtp_server, starttls=True, ca_file=cert, user="pbx", password="s3cret")
+    res = m.send_ex("a@example.org", "pbx@example.org", "Subject: secure", "x")
+    assert res.status == "sent", res.reason
+    assert email.message_from_bytes(smtp_server.wait_for(1)[0].data)["Subject"] == "secure"
+
+
+def test_wrong_password_is_spooled_with_reason(make_mailer, smtp_server, tls_cert):
+    import ssl
+
+    cert, key = tls_cert
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    smtp_server.stop()
+    smtp_server.tls_context = ctx
+    smtp_server.users = {"pbx": "s3cret"}
+    smtp_server.start()
+    m = _smtp(
+        make_mailer,
+        smtp_server,
+        starttls=True,
+        ca_file=cert,
+        user="pbx",
+        password="wrong",
+        retry_schedule=(3600.0,),
+    )
+    res = m.send_ex("a@example.org")
+    assert res.status == "queued"
+    assert "535" in res.reason
+
+
+def test_untrusted_certificate_is_not_accepted(make_mailer, smtp_server, tls_cert):
+    import ssl
+
+    cert, key = tls_cert
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    smtp_server.stop()
+    smtp_server.tls_context = ctx
+    smtp_server.start()
+    m = _smtp(make_mailer, smtp_server, starttls=True, retry_schedule=(3600.0,))  # no ca-file
+    res = m.send_ex("a@example.org")
+    assert res.status == "queued"
+    assert "CERTIFICATE_VERIFY_FAILED" in res.reason or "certificate" in res.reason.lower()
+    assert smtp_server.mails == []
