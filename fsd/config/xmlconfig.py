@@ -1,0 +1,157 @@
+"""The loaded XML configuration: sections, lookups, dynamic bindings, reload.
+
+``XmlConfig.load(conf_dir, variables)`` pre-processes ``freeswitch.xml`` and parses it.  A
+parse error raises :class:`ConfigError` naming the user's file and line (not the assembled
+text's line).  ``lookup`` asks dynamic bindings first (modules' ``bind_xml``), then the
+static tree, as FreeSWITCH's ``switch_xml_locate`` does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from lxml import etree
+
+from fsd.config.preprocess import ConfigError, Preprocessed, Preprocessor
+
+ROOT_FILE = "freeswitch.xml"
+
+#: Section names and the aliases FreeSWITCH matches (e.g. lua.conf's bindings).
+SECTIONS = ("configuration", "dialplan", "directory", "phrases", "languages", "chatplan", "channels")
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(remove_blank_text=False, resolve_entities=False, no_network=True,
+                           huge_tree=True, remove_comments=True)
+
+
+class XmlConfig:
+    """One immutable parse of the configuration tree."""
+
+    def __init__(self, root: etree._Element, pre: Preprocessed, conf_dir: str) -> None:
+        self.root = root
+        self.pre = pre
+        self.conf_dir = conf_dir
+        self.bindings: Iterable[Any] = ()  # set by the switch: modules' XmlBinding list
+
+    # -- loading ------------------------------------------------------------------
+    @classmethod
+    def load(cls, conf_dir: str, variables: dict[str, str] | None = None,
+             warn: Callable[[str], None] | None = None) -> XmlConfig:
+        root_file = os.path.join(conf_dir, ROOT_FILE)
+        if not os.path.isfile(root_file):
+            raise ConfigError("root configuration file is missing", root_file)
+        pre = Preprocessor(conf_dir, variables, warn).run(root_file)
+        return cls(parse_text(pre), pre, conf_dir)
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """Globals defined by ``X-PRE-PROCESS set`` (vars.xml)."""
+        return self.pre.variables
+
+    # -- static lookups -----------------------------------------------------------
+    def section(self, name: str) -> etree._Element | None:
+        """The ``<section name=...>`` element (case-insensitive)."""
+        for sec in self.root.iter("section"):
+            if (sec.get("name") or "").lower() == name.lower():
+                return sec
+        return None
+
+    def sections(self, name: str) -> list[etree._Element]:
+        """All sections of that name (a tree may split one section over several files)."""
+        return [s for s in self.root.iter("section") if (s.get("name") or "").lower() == name.lower()]
+
+    def get_configuration(self, name: str, params: dict[str, str] | None = None) -> etree._Element | None:
+        """``<configuration name="x.conf">``; accepts ``x`` or ``x.conf``."""
+        want = name if name.endswith(".conf") else name + ".conf"
+        return self.lookup("configuration", "configuration", "name", want, params)
+
+    def lookup(self, section: str, tag: str, key: str, value: str,
+               params: dict[str, str] | None = None) -> etree._Element | None:
+        """Find ``<tag key="value">`` in ``section``: bindings first, then the static tree."""
+        for binding in list(self.bindings):
+            if section.lower() not in binding.sections and not any(
+                section.lower().startswith(s) for s in binding.sections
+            ):
+                continue
+            try:
+                text = binding.func(section, tag, key, value, params or {})
+            except Exception as e:  # a broken handler must not break lookups
+                from fsd.log import ERR, log
+
+                log(ERR, f"XML binding of {binding.module} failed: {e}")
+                continue
+            if not text:
+                continue
+            try:
+                doc = etree.fromstring(text.encode() if isinstance(text, str) else text, _parser())
+            except etree.XMLSyntaxError as e:
+                from fsd.log import ERR, log
+
+                log(ERR, f"Error Parsing XML Result! ({binding.module}: {e})")
+                continue
+            found = _find_in(doc, section, tag, key, value)
+            if found is not None:
+                return found
+        for sec in self.sections(section):
+            found = _find_tag(sec, tag, key, value)
+            if found is not None:
+                return found
+        return None
+
+    def find_user(self, user: str, domain: str = "") -> tuple[etree._Element, etree._Element] | None:
+        """(domain element, user element) from the directory, honouring ``number-alias``."""
+        for sec in self.sections("directory"):
+            for dom in sec.iter("domain"):
+                if domain and (dom.get("name") or "").lower() != domain.lower():
+                    continue
+                for u in dom.iter("user"):
+                    if u.get("id") == user or u.get("number-alias") == user:
+                        return dom, u
+        return None
+
+
+def parse_text(pre: Preprocessed) -> etree._Element:
+    """Parse the assembled text; map an error back to the user's file and line."""
+    try:
+        return etree.fromstring(pre.text.encode("utf-8"), _parser())
+    except etree.XMLSyntaxError as e:
+        line = e.lineno or (e.position[0] if getattr(e, "position", None) else 0)
+        file, fline = pre.origin(line)
+        msg = str(e.msg if hasattr(e, "msg") else e)
+        # lxml reports "line N" inside its message too; drop the assembled-text numbers.
+        msg = msg.split(", line ")[0]
+        raise ConfigError(msg, file, fline) from e
+
+
+def _find_tag(scope: etree._Element, tag: str, key: str, value: str) -> etree._Element | None:
+    for el in scope.iter(tag):
+        if not key or (el.get(key) or "").lower() == value.lower():
+            return el
+    return None
+
+
+def _find_in(doc: etree._Element, section: str, tag: str, key: str, value: str) -> etree._Element | None:
+    secs = [s for s in doc.iter("section") if (s.get("name") or "").lower() == section.lower()]
+    for s in secs or [doc]:
+        found = _find_tag(s, tag, key, value)
+        if found is not None:
+            return found
+    return None
+
+
+def params_of(el: etree._Element | None, child: str = "settings") -> dict[str, str]:
+    """``<settings><param name=".." value=".."/>`` → dict with lower-case names."""
+    out: dict[str, str] = {}
+    if el is None:
+        return out
+    scope = el.find(child) if child else el
+    if scope is None:
+        return out
+    for p in scope.iter("param"):
+        name = p.get("name")
+        if name:
+            out[name.lower()] = p.get("value", "")
+    return out

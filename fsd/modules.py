@@ -1,0 +1,146 @@
+"""Module discovery (entry-point group ``fsd.modules``), load, unload and reload.
+
+A module is loaded by importing its entry point, registering it with pluggy, and calling
+its ``fsd_module_load`` hook alone.  Unloading calls ``fsd_module_shutdown``, removes every
+interface the module declared (its :class:`ModuleInterface` remembers them) and unregisters
+it.  MODULE_LOAD / MODULE_UNLOAD events are fired for each interface, as FreeSWITCH does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from fsd import hookspecs
+from fsd.log import ERR, INFO, log
+from fsd.module import ModuleInterface, ModuleLoadError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fsd.switch import Switch
+
+ENTRY_POINT_GROUP = "fsd.modules"
+
+
+def available_modules() -> dict[str, metadata.EntryPoint]:
+    """Every installed module, by name."""
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+class ModuleManager:
+    """Loads and unloads the switch's modules."""
+
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+        self.pm = pluggy.PluginManager("fsd")
+        self.pm.add_hookspecs(hookspecs)
+        self.loaded: dict[str, ModuleInterface] = {}
+        self.load_times: dict[str, float] = {}
+        self._lock = threading.RLock()
+
+    def _call_one(self, hook_name: str, plugin: Any, **kwargs: Any) -> None:
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
+        caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+        caller(**kwargs)
+
+    def load(self, name: str, run_runtime: bool = True) -> ModuleInterface:
+        """Load module ``name``; raises :class:`ModuleLoadError` with the reason."""
+        with self._lock:
+            if name in self.loaded:
+                raise ModuleLoadError(f"Module {name} Already Loaded!")
+            eps = available_modules()
+            ep = eps.get(name)
+            if ep is None:
+                raise ModuleLoadError(f"module {name} is not installed (no '{ENTRY_POINT_GROUP}' entry point)")
+            try:
+                plugin = ep.load()
+            except Exception as e:
+                raise ModuleLoadError(f"module {name} failed to import: {type(e).__name__}: {e}") from e
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            self.pm.register(plugin, name=name)
+            mi = ModuleInterface(name=name, switch=self.switch, plugin=plugin)
+            try:
+                self._call_one("fsd_module_load", plugin, module=mi)
+            except Exception as e:
+                mi.remove_interfaces()
+                self.pm.unregister(plugin)
+                if isinstance(e, ModuleLoadError):
+                    raise
+                log(ERR, traceback.format_exc())
+                raise ModuleLoadError(f"module {name} failed to load: {type(e).__name__}: {e}") from e
+            self.loaded[name] = mi
+            self.load_times[name] = time.time()
+            self._fire_interfaces("MODULE_LOAD", mi)
+            log(INFO, f"Successfully Loaded [{name}]")
+        if run_runtime:
+            self.runtime(name)
+        return mi
+
+    def runtime(self, name: str) -> None:
+        mi = self.loaded.get(name)
+        if mi is None:
+            return
+        try:
+            self._call_one("fsd_module_runtime", mi.plugin, module=mi)
+        except Exception as e:
+            log(ERR, f"module {name} runtime failed: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+
+    def unload(self, name: str) -> None:
+        with self._lock:
+            mi = self.loaded.get(name)
+            if mi is None:
+                raise ModuleLoadError(f"module {name} is not loaded")
+            try:
+                self._call_one("fsd_module_shutdown", mi.plugin, module=mi)
+            except Exception as e:
+                log(ERR, f"module {name} shutdown failed: {e}\n{traceback.format_exc()}")
+            self._fire_interfaces("MODULE_UNLOAD", mi)
+            mi.remove_interfaces()
+            for t in mi.threads:
+                t.join(timeout=1.0)
+            self.pm.unregister(mi.plugin)
+            del self.loaded[name]
+            self.load_times.pop(name, None)
+            log(INFO, f"Stopping: {name}")
+
+    def unload_all(self) -> None:
+        for name in reversed(list(self.loaded)):
+            try:
+                self.unload(name)
+            except ModuleLoadError:
+                pass
+
+    def broadcast(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a broadcast hook on every loaded module; errors are logged, not raised."""
+        try:
+            return getattr(self.pm.hook, hook_name)(**kwargs)
+        except Exception as e:
+            log(ERR, f"hook {hook_name} failed: {e}\n{traceback.format_exc()}")
+            return []
+
+    def _fire_interfaces(self, event_name: str, mi: ModuleInterface) -> None:
+        from fsd.events import Event
+
+        kinds = [("api", mi.apis), ("application", mi.applications), ("endpoint", mi.endpoints),
+                 ("dialplan", mi.dialplans), ("say", mi.says), ("file", mi.file_formats)]
+        fired = False
+        for kind, names in kinds:
+            for n in names:
+                ev = Event(event_name)
+                ev.add_header("type", kind)
+                ev.add_header("name", n)
+                ev.add_header("key", mi.name)
+                ev.add_header("filename", mi.name)
+                self.switch.events.fire(ev)
+                fired = True
+        if not fired:
+            ev = Event(event_name)
+            ev.add_header("type", "generic")
+            ev.add_header("name", mi.name)
+            ev.add_header("key", mi.name)
+            self.switch.events.fire(ev)

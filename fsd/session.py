@@ -1,0 +1,898 @@
+"""Sessions (channels): states, variables, answer/hangup, the per-session thread, messages.
+
+One thread per session runs its state machine: CS_INIT → CS_ROUTING (dialplan hunt) →
+CS_EXECUTE (applications) … → CS_HANGUP (hooks) → CS_REPORTING → CS_DESTROY.  Other
+threads never run a session's state machine; they *request* changes (hangup, transfer,
+break, queued messages) and wake the session, which acts on them.  Blocking operations
+(sleep, park, waiting for answer, media) wait on the session's condition so that a hangup
+or break from anywhere ends them at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import uuid as uuidlib
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fsd import causes
+from fsd.caller_profile import CallerProfile, now_us
+from fsd.events import Event
+from fsd.log import DEBUG, ERR, INFO, NOTICE, WARNING, log
+from fsd.module import APP_ZOMBIE_EXEC
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fsd.switch import Switch
+
+STATES = ["CS_NEW", "CS_INIT", "CS_ROUTING", "CS_SOFT_EXECUTE", "CS_EXECUTE",
+          "CS_EXCHANGE_MEDIA", "CS_PARK", "CS_CONSUME_MEDIA", "CS_HIBERNATE", "CS_RESET",
+          "CS_HANGUP", "CS_REPORTING", "CS_DESTROY", "CS_NONE"]
+STATE_NUM = {s: i for i, s in enumerate(STATES)}
+CALLSTATES = ["DOWN", "DIALING", "RINGING", "EARLY", "ACTIVE", "HELD", "RING_WAIT", "HANGUP", "UNHELD"]
+
+#: States in which the session thread just services messages until told otherwise.
+_WAITING_STATES = {"CS_SOFT_EXECUTE", "CS_PARK", "CS_CONSUME_MEDIA", "CS_EXCHANGE_MEDIA",
+                   "CS_HIBERNATE"}
+
+TRUE_WORDS = {"true", "yes", "on", "1", "enabled", "active", "allow", "t", "y"}
+
+
+def is_true(value: Any) -> bool:
+    return value is not None and str(value).strip().lower() in TRUE_WORDS
+
+
+class SessionError(Exception):
+    """A session cannot be created; ``cause`` is the hangup cause name."""
+
+    def __init__(self, cause: str, message: str = "") -> None:
+        super().__init__(message or cause)
+        self.cause = cause
+
+
+class Endpoint:
+    """What an endpoint implements for its channels (defaults do nothing).
+
+    Subclass per channel technology; ``Session.tech`` holds one instance."""
+
+    def on_answer(self, session: Session) -> None: ...
+    def on_pre_answer(self, session: Session) -> None: ...
+    def on_ring_ready(self, session: Session) -> None: ...
+    def on_hangup(self, session: Session, cause: str) -> None: ...
+    def on_destroy(self, session: Session) -> None: ...
+    def send_dtmf(self, session: Session, digits: str, duration_ms: int) -> None: ...
+
+
+class Session:
+    """A channel.  Create it with :meth:`Session.create`, then :meth:`start` its thread."""
+
+    def __init__(self, switch: Switch, *, name: str, direction: str,
+                 profile: CallerProfile, tech: Endpoint | None = None,
+                 variables: dict[str, str] | None = None, uuid: str | None = None,
+                 endpoint_name: str = "") -> None:
+        self.switch = switch
+        self.uuid = uuid or str(uuidlib.uuid4())
+        self.name = name
+        self.direction = direction
+        self.endpoint_name = endpoint_name
+        self.tech = tech or Endpoint()
+        self.caller_profile = profile
+        profile.uuid = self.uuid
+        profile.chan_name = name
+        profile.direction = direction
+        profile.logical_direction = direction
+        self.profiles: list[CallerProfile] = [profile]
+        self.originator_profile: CallerProfile | None = None
+        self.originatee_profile: CallerProfile | None = None
+        self.created_epoch = int(time.time())
+        self.variables: dict[str, str] = {}
+        self.state = "CS_NEW"
+        self.running_state = "CS_NEW"
+        self.callstate = "DOWN"
+        self._answered = False
+        self._early = False
+        self.hangup_cause: str | None = None
+        self.hit_dialplan = direction == "inbound"
+        self.transferring = False
+        self.peer: Session | None = None
+        self.media: Any = None  # a media port, attached by the media engine
+        self.extension: list[tuple[str, str]] = []
+        self.lock = threading.RLock()
+        self.cond = threading.Condition(self.lock)
+        self._messages: deque[tuple[Any, Callable[[], None] | None]] = deque()
+        self._private_events: deque[Event] = deque()
+        self._dtmf: deque[tuple[str, int]] = deque()
+        self._break = False
+        self._state_listeners: list[Callable[[Session, str], None]] = []
+        self._hangup_listeners: list[Callable[[Session], None]] = []
+        self.thread: threading.Thread | None = None
+        self.destroyed = threading.Event()
+        self.app_lock = threading.RLock()
+        self.current_app: str | None = None
+        if variables:
+            for k, v in variables.items():
+                self.set_variable(k, v)
+        self.variables.setdefault("uuid", self.uuid)
+        self.variables["channel_name"] = name
+        self.variables.setdefault("direction", direction)
+
+    # -- creation ---------------------------------------------------------------
+    @classmethod
+    def create(cls, switch: Switch, **kwargs: Any) -> Session:
+        """Create and register a session, enforcing max-sessions and sessions-per-second
+        (refused with DESTINATION_OUT_OF_ORDER, the cause FreeSWITCH's endpoints report)."""
+        if not switch.running:
+            raise SessionError("DESTINATION_OUT_OF_ORDER", "The system cannot create any sessions at this time.")
+        max_sessions = switch.setting_int("max-sessions", 1000)
+        sps = switch.setting_int("sessions-per-second", 30)
+        with switch.sessions_lock:
+            if len(switch.sessions) + 1 > max_sessions:
+                log(CRIT_LEVEL, f"Over Session Limit! {max_sessions}")
+                raise SessionError("DESTINATION_OUT_OF_ORDER", f"Over Session Limit! {max_sessions}")
+            if sps > 0 and switch.current_sps() >= sps:
+                log(CRIT_LEVEL, f"Throttle Error! {len(switch.sessions)}")
+                raise SessionError("DESTINATION_OUT_OF_ORDER", f"Over Session Rate of {sps}!")
+            uuid = kwargs.get("uuid")
+            if uuid and uuid in switch.sessions:
+                raise SessionError("DESTINATION_OUT_OF_ORDER", f"Duplicate UUID {uuid}")
+            s = cls(switch, **kwargs)
+            switch.sessions[s.uuid] = s
+            switch.note_session_start()
+        switch.modules.broadcast("fsd_session_created", switch=switch, session=s)
+        attach_media = getattr(switch, "attach_media", None)
+        if attach_media:
+            attach_media(s)
+        s.fire("CHANNEL_CREATE")
+        return s
+
+    def start(self, initial_state: str | None = None) -> None:
+        """Start the session thread.  Inbound sessions route through the dialplan;
+        outbound ones wait in ``initial_state`` (default CS_CONSUME_MEDIA) for orders."""
+        target = initial_state or ("CS_ROUTING" if self.direction == "inbound" else "CS_CONSUME_MEDIA")
+        self._set_state("CS_INIT")
+        self.state = target
+        self.thread = threading.Thread(target=self._run, name=f"session-{self.uuid[:8]}", daemon=True)
+        self.thread.start()
+
+    # -- logging ------------------------------------------------------------------
+    def log(self, level: int, text: str) -> None:
+        log(level, text, uuid=self.uuid, file="session.py", func=self.name, line=0)
+
+    # -- variables ----------------------------------------------------------------
+    def set_variable(self, name: str, value: Any) -> None:
+        """Set a channel variable; None or "" unsets it (as FreeSWITCH)."""
+        if not name:
+            return
+        with self.lock:
+            if value is None or value == "":
+                self.variables.pop(name, None)
+            else:
+                self.variables[name] = str(value)
+
+    def get_variable(self, name: str) -> str | None:
+        """Variables, then caller-profile fields (``aleg_``/``bleg_`` prefixes), then globals."""
+        if not name:
+            return None
+        v = self.variables.get(name)
+        if v is not None:
+            return v
+        v = self._profile_field(name)
+        if v is not None:
+            return v
+        return self.switch.globals.get(name)
+
+    def _profile_field(self, name: str) -> str | None:
+        low = name.lower()
+        prof: CallerProfile | None = self.caller_profile
+        if low.startswith("aleg_"):
+            prof, low = self.originator_profile or (self.caller_profile if self.direction == "inbound" else None), low[5:]
+        elif low.startswith("bleg_"):
+            prof, low = self.originatee_profile, low[5:]
+        if prof is None:
+            return None
+        if low == "state":
+            return self.running_state
+        return prof.get_field(low)
+
+    def var_true(self, name: str) -> bool:
+        return is_true(self.get_variable(name))
+
+    def expand(self, text: str) -> str:
+        return self.switch.expand(text, self)
+
+    # -- readiness ----------------------------------------------------------------
+    def answered(self) -> bool:
+        return self._answered
+
+    def early_media(self) -> bool:
+        return self._early
+
+    def hungup(self) -> bool:
+        return self.hangup_cause is not None
+
+    def ready(self) -> bool:
+        """FreeSWITCH's channel_ready: not hung up, between routing and hangup, not
+        transferring.  Answering is not required."""
+        if self.hangup_cause is not None or self.transferring:
+            return False
+        n = STATE_NUM.get(self.state, 0)
+        return STATE_NUM["CS_ROUTING"] < n < STATE_NUM["CS_HANGUP"] and self.state != "CS_RESET"
+
+    def up(self) -> bool:
+        """Alive (not hung up) whatever the state."""
+        return self.hangup_cause is None
+
+    def media_ready(self) -> bool:
+        return self.ready() and (self._answered or self._early)
+
+    def interrupted(self) -> bool:
+        """True when a blocking operation should return: hangup, break or transfer."""
+        return self.hangup_cause is not None or self._break or self.transferring
+
+    # -- waiting --------------------------------------------------------------------
+    def wake(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Wait until ``predicate()`` or interruption or timeout; returns predicate()."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.cond:
+            while True:
+                if predicate():
+                    return True
+                if self.interrupted():
+                    return predicate()
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return predicate()
+                self.cond.wait(remaining if remaining is not None else 1.0)
+
+    def sleep(self, ms: int) -> bool:
+        """Sleep ``ms`` milliseconds; False when interrupted."""
+        end = time.monotonic() + max(0, ms) / 1000.0
+        self.wait_for(lambda: time.monotonic() >= end, max(0, ms) / 1000.0)
+        return not self.interrupted()
+
+    def break_(self) -> None:
+        """Stop the current blocking operation (uuid_break)."""
+        with self.cond:
+            self._break = True
+            self.cond.notify_all()
+        if self.media is not None and hasattr(self.media, "stop_all"):
+            self.media.stop_all()
+
+    def clear_break(self) -> None:
+        self._break = False
+
+    # -- state ------------------------------------------------------------------------
+    def _set_state(self, state: str) -> None:
+        old = self.running_state
+        self.state = state
+        self.running_state = state
+        if old != state:
+            self.log(DEBUG, f"State Change {old} -> {state}")
+            self.fire("CHANNEL_STATE")
+            for cb in list(self._state_listeners):
+                try:
+                    cb(self, state)
+                except Exception as e:
+                    self.log(ERR, f"state listener failed: {e}")
+
+    def set_state(self, state: str) -> None:
+        """Request a state; the session thread moves there."""
+        with self.cond:
+            if self.hangup_cause is not None and STATE_NUM[state] < STATE_NUM["CS_HANGUP"]:
+                return
+            self.state = state
+            self.cond.notify_all()
+
+    def set_callstate(self, callstate: str) -> None:
+        if callstate == self.callstate:
+            return
+        old = self.callstate
+        self.callstate = callstate
+        ev = self.new_event("CHANNEL_CALLSTATE")
+        ev.add_header("Original-Channel-Call-State", old)
+        ev.add_header("Channel-Call-State-Number", str(CALLSTATES.index(callstate)))
+        self.switch.events.fire(ev)
+
+    def add_state_listener(self, cb: Callable[[Session, str], None]) -> None:
+        self._state_listeners.append(cb)
+
+    def remove_state_listener(self, cb: Callable[[Session, str], None]) -> None:
+        if cb in self._state_listeners:
+            self._state_listeners.remove(cb)
+
+    def add_hangup_listener(self, cb: Callable[[Session], None]) -> None:
+        """Called once, in the thread that hangs the channel up."""
+        if self.hangup_cause is not None:
+            cb(self)
+            return
+        self._hangup_listeners.append(cb)
+
+    # -- answer / progress ---------------------------------------------------------------
+    def answer(self) -> bool:
+        """Answer (inbound) or mark answered (the endpoint calls this for outbound)."""
+        with self.lock:
+            if self._answered:
+                return True
+            if self.hangup_cause is not None:
+                return False
+            self._answered = True
+            self.caller_profile.answered_time = now_us()
+        self.set_variable("endpoint_disposition", "ANSWER")
+        try:
+            self.tech.on_answer(self)
+        except Exception as e:
+            self.log(ERR, f"endpoint answer failed: {e}")
+        self.log(NOTICE, f"Channel [{self.name}] has been answered")
+        self.fire("CHANNEL_ANSWER")
+        self.set_callstate("ACTIVE")
+        self._run_on_hooks("answer")
+        self.wake()
+        return True
+
+    mark_answered = answer
+
+    def pre_answer(self) -> bool:
+        with self.lock:
+            if self._answered or self._early:
+                return True
+            if self.hangup_cause is not None:
+                return False
+            self._early = True
+            self.caller_profile.progress_media_time = now_us()
+        self.set_variable("endpoint_disposition", "EARLY MEDIA")
+        try:
+            self.tech.on_pre_answer(self)
+        except Exception as e:
+            self.log(ERR, f"endpoint pre_answer failed: {e}")
+        self.fire("CHANNEL_PROGRESS_MEDIA")
+        self.set_callstate("EARLY")
+        self._run_on_hooks("pre_answer")
+        self._run_on_hooks("media")
+        self.wake()
+        return True
+
+    def ring_ready(self) -> bool:
+        if self.hangup_cause is not None:
+            return False
+        if self.callstate in ("RINGING", "EARLY", "ACTIVE"):
+            return True
+        self.caller_profile.progress_time = now_us()
+        try:
+            self.tech.on_ring_ready(self)
+        except Exception as e:
+            self.log(ERR, f"endpoint ring_ready failed: {e}")
+        self.fire("CHANNEL_PROGRESS")
+        self.set_callstate("RINGING")
+        self._run_on_hooks("ring")
+        return True
+
+    def _run_on_hooks(self, what: str) -> None:
+        """``execute_on_<what>`` and ``api_on_<what>`` variables (and ``…_<suffix>``)."""
+        for prefix in (f"execute_on_{what}", f"api_on_{what}"):
+            for name, value in list(self.variables.items()):
+                if not name.startswith(prefix) or not value:
+                    continue
+                if prefix.startswith("execute"):
+                    app, _, data = value.partition(" ")
+                    if threading.current_thread() is self.thread:
+                        self.execute(app, data)
+                    else:
+                        self.queue_app(app, data, priority=True)
+                else:
+                    cmd, _, args = value.partition(" ")
+                    self.switch.api.execute(cmd, self.expand(args), self)
+
+    # -- hangup -----------------------------------------------------------------------
+    def hangup(self, cause: str | int = "NORMAL_CLEARING") -> bool:
+        """Hang up with a cause (name or number); the first hangup wins."""
+        name = causes.str2cause(cause)
+        with self.cond:
+            if self.hangup_cause is not None:
+                return False
+            self.hangup_cause = name
+            self.caller_profile.hungup_time = now_us()
+            self.variables["hangup_cause"] = name
+            self.variables["hangup_cause_q850"] = str(causes.q850(name))
+            self.state = "CS_HANGUP"
+            self.cond.notify_all()
+        self.log(NOTICE, f"Hangup {self.name} [{self.running_state}] [{name}]")
+        self.set_callstate("HANGUP")
+        ev = self.new_event("CHANNEL_HANGUP")
+        self.switch.events.fire(ev)
+        if self.media is not None and hasattr(self.media, "close"):
+            try:
+                self.media.close()
+            except Exception as e:
+                self.log(ERR, f"closing media failed: {e}")
+        try:
+            self.tech.on_hangup(self, name)
+        except Exception as e:
+            self.log(ERR, f"endpoint hangup failed: {e}")
+        for cb in self._hangup_listeners:
+            try:
+                cb(self)
+            except Exception as e:
+                self.log(ERR, f"hangup listener failed: {e}\n{traceback.format_exc()}")
+        self._hangup_listeners.clear()
+        if self.thread is None:
+            self._finish_without_thread()
+        return True
+
+    def _finish_without_thread(self) -> None:
+        """A session that never started its thread is torn down by the hanging-up thread."""
+        self._hangup_sequence()
+
+    # -- transfer -------------------------------------------------------------------------
+    def transfer(self, extension: str, dialplan: str | None = None, context: str | None = None) -> bool:
+        """Re-enter routing with a new destination (switch_ivr_session_transfer)."""
+        if self.hangup_cause is not None:
+            return False
+        extension = extension or self.caller_profile.destination_number
+        old = self.caller_profile
+        new = old.clone(destination_number=extension,
+                        dialplan=dialplan or old.dialplan or "XML",
+                        context=context or old.context or "default",
+                        transfer_source=f"{int(time.time())}:{self.uuid}:bl_xfer:{extension}/{context or old.context}/{dialplan or old.dialplan}",
+                        profile_index=str(int(old.profile_index or "1") + 1))
+        new.transfer_time = now_us()
+        hist = self.variables.get("transfer_history", "")
+        entry = f"{int(time.time())}:{self.uuid}:bl_xfer:{extension}/{new.context}/{new.dialplan}"
+        self.set_variable("transfer_history", f"{hist}|:{entry}" if hist else entry)
+        with self.cond:
+            self.caller_profile = new
+            self.profiles.append(new)
+            self.transferring = True
+            self.state = "CS_ROUTING"
+            self.cond.notify_all()
+        for cb in list(self._state_listeners):
+            try:
+                cb(self, "CS_ROUTING")
+            except Exception as e:
+                self.log(ERR, f"state listener failed: {e}")
+        if self.peer is not None:
+            self.break_()
+        if self.media is not None and hasattr(self.media, "stop_all"):
+            self.media.stop_all()
+        self.log(NOTICE, f"Transfer {self.name} to {new.dialplan}[{extension}@{new.context}]")
+        return True
+
+    # -- applications ---------------------------------------------------------------------
+    def execute(self, app_name: str, data: str = "", *, expand: bool = True) -> bool:
+        """Run a dialplan application synchronously in the calling thread."""
+        app = self.switch.applications.get((app_name or "").strip().lower())
+        if app is None:
+            self.log(ERR, f"Invalid Application {app_name}")
+            self.hangup("DESTINATION_OUT_OF_ORDER")
+            return False
+        if self.hangup_cause is not None and not (app.flags & APP_ZOMBIE_EXEC):
+            return False
+        data = data or ""
+        if expand and not self.var_true("app_disable_expand_variables"):
+            data = self.expand(data)
+        app_uuid = self.variables.get("app_uuid") or str(uuidlib.uuid4())
+        with self.app_lock:
+            self.current_app = app.name
+            self.set_variable("current_application", app.name)
+            self.set_variable("current_application_data", data)
+            self.log(DEBUG, f"EXECUTE [depth=0] {self.name} {app.name}({data})")
+            ev = self.new_event("CHANNEL_EXECUTE")
+            ev.add_header("Application", app.name)
+            ev.add_header("Application-Data", data)
+            ev.add_header("Application-UUID", app_uuid)
+            self.switch.events.fire(ev)
+            self.variables.pop("current_application_response", None)
+            try:
+                app.func(self, data)
+            except Exception as e:
+                self.log(ERR, f"application {app.name} failed: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+            ev = self.new_event("CHANNEL_EXECUTE_COMPLETE")
+            ev.add_header("Application", app.name)
+            ev.add_header("Application-Data", data)
+            ev.add_header("Application-Response", self.variables.get("current_application_response", "_none_"))
+            ev.add_header("Application-UUID", app_uuid)
+            self.switch.events.fire(ev)
+            self.current_app = None
+        return True
+
+    def execute_inline(self, app_name: str, data: str = "") -> bool:
+        """Run an application during routing (``inline="true"``)."""
+        return self.execute(app_name, data)
+
+    # -- messages (sendmsg) -------------------------------------------------------------
+    def queue_message(self, msg: Any, priority: bool = False) -> None:
+        """Queue a sendmsg-style Event (or a callable) for the session thread."""
+        if isinstance(msg, Event) and (msg.get_header("call-command") or "").lower() == "hangup":
+            cause = msg.get_header("hangup-cause") or "NORMAL_CLEARING"
+            self.hangup(cause)
+            return
+        with self.cond:
+            if priority:
+                self._messages.appendleft((msg, None))
+            else:
+                self._messages.append((msg, None))
+            self.cond.notify_all()
+
+    def queue_app(self, app: str, data: str = "", priority: bool = False) -> None:
+        ev = Event("COMMAND", standard_headers=False)
+        ev.add_header("call-command", "execute")
+        ev.add_header("execute-app-name", app)
+        ev.add_header("execute-app-arg", data)
+        self.queue_message(ev, priority)
+
+    def has_messages(self) -> bool:
+        return bool(self._messages)
+
+    def process_messages(self) -> int:
+        """Run every queued message now (in this thread); returns how many ran."""
+        n = 0
+        while True:
+            with self.cond:
+                if not self._messages:
+                    return n
+                msg, _ = self._messages.popleft()
+            n += 1
+            if callable(msg) and not isinstance(msg, Event):
+                try:
+                    msg()
+                except Exception as e:
+                    self.log(ERR, f"queued call failed: {e}\n{traceback.format_exc()}")
+            else:
+                self.execute_message(msg)
+
+    def execute_message(self, msg: Event) -> bool:
+        """Execute one sendmsg Event (behaviour reference §14.4) in this thread."""
+        cmd = (msg.get_header("call-command") or "").lower()
+        if cmd == "execute":
+            app = msg.get_header("execute-app-name") or ""
+            arg = msg.get_header("execute-app-arg")
+            if arg is None and (msg.get_header("content-type") or "").lower().startswith("text/plain"):
+                arg = msg.body or ""
+            loops = msg.get_header("loops")
+            try:
+                count = int(loops) if loops else 1
+            except ValueError:
+                count = 1
+            ev_uuid = msg.get_header("event-uuid")
+            if ev_uuid:
+                self.set_variable("app_uuid", ev_uuid)
+            i = 0
+            while count < 0 or i < count:
+                if count != 1:
+                    self.set_variable("current_loop", str(i + 1))
+                    self.set_variable("total_loops", str(count))
+                if not self.execute(app, arg or ""):
+                    break
+                i += 1
+                if self.hangup_cause is not None:
+                    break
+            if ev_uuid:
+                self.variables.pop("app_uuid", None)
+            return True
+        if cmd == "hangup":
+            self.hangup(msg.get_header("hangup-cause") or "NORMAL_CLEARING")
+            return True
+        if cmd == "xferext":
+            steps = []
+            for name, value in msg.headers:
+                if name.lower() == "application":
+                    v = value if isinstance(value, str) else " ".join(value)
+                    a, _, d = v.partition(" ")
+                    steps.append((a, d))
+            for a, d in steps:
+                self.execute(a, d)
+            return True
+        if cmd in ("unicast", "nomedia"):
+            self.log(WARNING, f"sendmsg call-command {cmd} is not supported by fsd")
+            return False
+        self.log(WARNING, f"unknown sendmsg call-command [{cmd}]")
+        return False
+
+    # -- private events / DTMF -----------------------------------------------------------
+    def queue_event(self, event: Event) -> None:
+        """Queue an event to this session (input callbacks see it; ESL divert_events)."""
+        with self.cond:
+            self._private_events.append(event)
+            self.cond.notify_all()
+        listener = getattr(self, "divert_listener", None)
+        if listener is not None:
+            listener(self)
+
+    def pop_event(self) -> Event | None:
+        with self.cond:
+            return self._private_events.popleft() if self._private_events else None
+
+    def flush_events(self) -> None:
+        with self.cond:
+            self._private_events.clear()
+
+    def has_events(self) -> bool:
+        return bool(self._private_events)
+
+    def queue_dtmf(self, digits: str, duration_ms: int = 100, source: str = "APP") -> None:
+        """DTMF arriving at this channel (from the endpoint, uuid_recv_dtmf…)."""
+        if self.media is not None and hasattr(self.media, "queue_dtmf"):
+            for d in digits:
+                self.media.queue_dtmf(d, duration_ms)
+                self._fire_dtmf(d, duration_ms, source)
+            self.wake()
+            return
+        with self.cond:
+            for d in digits:
+                self._dtmf.append((d, duration_ms))
+            self.cond.notify_all()
+        for d in digits:
+            self._fire_dtmf(d, duration_ms, source)
+
+    def _fire_dtmf(self, digit: str, duration_ms: int, source: str) -> None:
+        ev = self.new_event("DTMF")
+        ev.add_header("DTMF-Digit", digit)
+        ev.add_header("DTMF-Duration", str(duration_ms * 8))
+        ev.add_header("DTMF-Source", source)
+        self.switch.events.fire(ev)
+        self.log(DEBUG if not self.var_true("sensitive_dtmf") else DEBUG, f"RECV DTMF {digit if not self.var_true('sensitive_dtmf') else 'X'}:{duration_ms * 8}")
+
+    def pop_dtmf(self) -> tuple[str, int] | None:
+        if self.media is not None and hasattr(self.media, "pop_dtmf"):
+            return self.media.pop_dtmf()
+        with self.cond:
+            return self._dtmf.popleft() if self._dtmf else None
+
+    def has_dtmf(self) -> bool:
+        if self.media is not None and hasattr(self.media, "has_dtmf"):
+            return self.media.has_dtmf()
+        return bool(self._dtmf)
+
+    def flush_dtmf(self) -> None:
+        if self.media is not None and hasattr(self.media, "flush_dtmf"):
+            self.media.flush_dtmf()
+        with self.cond:
+            self._dtmf.clear()
+
+    def send_dtmf(self, digits: str, duration_ms: int = 100) -> None:
+        """Send DTMF out of this channel (to the far end)."""
+        self.tech.send_dtmf(self, digits, duration_ms)
+
+    # -- events -------------------------------------------------------------------------
+    def new_event(self, name: str, subclass: str | None = None) -> Event:
+        ev = Event(name, subclass, calling_file="switch_channel.c", calling_func="switch_channel_event",
+                   calling_line=0)
+        self.event_data(ev)
+        return ev
+
+    def fire(self, name: str) -> None:
+        self.switch.events.fire(self.new_event(name))
+
+    def answer_state(self) -> str:
+        if STATE_NUM.get(self.running_state, 0) >= STATE_NUM["CS_HANGUP"] or self.hangup_cause:
+            return "hangup"
+        if self._answered:
+            return "answered"
+        if self._early:
+            return "early"
+        return "ringing"
+
+    def basic_event_data(self, ev: Event) -> None:
+        ev.add_header("Channel-State", self.running_state)
+        ev.add_header("Channel-Call-State", self.callstate)
+        ev.add_header("Channel-State-Number", str(STATE_NUM.get(self.state, 0)))
+        ev.add_header("Channel-Name", self.name)
+        ev.add_header("Unique-ID", self.uuid)
+        ev.add_header("Call-Direction", self.direction)
+        ev.add_header("Presence-Call-Direction", self.direction)
+        ev.add_header("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false")
+        if self.variables.get("presence_id"):
+            ev.add_header("Channel-Presence-ID", self.variables["presence_id"])
+        ev.add_header("Channel-Call-UUID", self.variables.get("call_uuid", self.uuid))
+        ev.add_header("Answer-State", self.answer_state())
+        if self.hangup_cause:
+            ev.add_header("Hangup-Cause", self.hangup_cause)
+        codec = getattr(self.media, "codec_name", None) or "L16"
+        rate = str(getattr(self.media, "rate", 8000))
+        ev.add_header("Channel-Read-Codec-Name", codec)
+        ev.add_header("Channel-Read-Codec-Rate", rate)
+        ev.add_header("Channel-Read-Codec-Bit-Rate", str(int(rate) * 16 if codec == "L16" else 64000))
+        ev.add_header("Channel-Write-Codec-Name", codec)
+        ev.add_header("Channel-Write-Codec-Rate", rate)
+        ev.add_header("Channel-Write-Codec-Bit-Rate", str(int(rate) * 16 if codec == "L16" else 64000))
+
+    def event_data(self, ev: Event, prefix: str = "Caller") -> None:
+        """switch_channel_event_set_data: basic data, caller profile, other leg, variables."""
+        self.basic_event_data(ev)
+        self.caller_profile.add_headers(ev, prefix)
+        other = self.originatee_profile or self.originator_profile
+        if other is not None:
+            ev.add_header("Other-Type", "originatee" if self.originatee_profile else "originator")
+            other.add_headers(ev, "Other-Leg")
+        with self.lock:
+            items = list(self.variables.items())
+        for k, v in items:
+            ev.add_header(f"variable_{k}", v)
+
+    def caller_profile_headers(self, ev: Event, prefix: str = "Channel") -> None:
+        self.caller_profile.add_headers(ev, prefix)
+
+    def env_event(self) -> Event:
+        """The hangup-hook ``env``: all variables plain, then the channel data; no
+        standard headers; unique header names (behaviour reference §1.3)."""
+        ev = Event("CHANNEL_DATA", standard_headers=False)
+        with self.lock:
+            items = list(self.variables.items())
+        for k, v in items:
+            ev.add_header(k, v)
+        self.event_data(ev)
+        return ev
+
+    # -- bridge helpers --------------------------------------------------------------------
+    def bridged_peer(self) -> Session | None:
+        return self.peer
+
+    def bridged(self) -> bool:
+        return self.peer is not None and self.up()
+
+    def show_row(self) -> dict[str, str]:
+        p = self.caller_profile
+        first = self.profiles[0]
+        return {
+            "uuid": self.uuid, "direction": self.direction,
+            "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created_epoch)),
+            "created_epoch": str(self.created_epoch), "name": self.name,
+            "state": self.running_state, "cid_name": p.caller_id_name, "cid_num": p.caller_id_number,
+            "ip_addr": p.network_addr, "dest": p.destination_number,
+            "application": self.variables.get("current_application", ""),
+            "application_data": self.variables.get("current_application_data", ""),
+            "dialplan": p.dialplan, "context": p.context,
+            "read_codec": getattr(self.media, "codec_name", "L16") if self.media else "",
+            "read_rate": str(getattr(self.media, "rate", 8000)) if self.media else "",
+            "read_bit_rate": "", "write_codec": getattr(self.media, "codec_name", "L16") if self.media else "",
+            "write_rate": str(getattr(self.media, "rate", 8000)) if self.media else "", "write_bit_rate": "",
+            "secure": "", "hostname": self.switch.hostname,
+            "presence_id": self.variables.get("presence_id", ""),
+            "presence_data": self.variables.get("presence_data", ""),
+            "accountcode": self.variables.get("accountcode", ""), "callstate": self.callstate,
+            "callee_name": p.callee_id_name, "callee_num": p.callee_id_number,
+            "callee_direction": "", "call_uuid": self.variables.get("call_uuid", self.uuid),
+            "sent_callee_name": "", "sent_callee_num": "",
+            "initial_cid_name": first.caller_id_name, "initial_cid_num": first.caller_id_number,
+            "initial_ip_addr": first.network_addr, "initial_dest": first.destination_number,
+            "initial_dialplan": first.dialplan, "initial_context": first.context,
+        }
+
+    # -- the session thread ---------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._state_loop()
+        except Exception as e:
+            self.log(ERR, f"session thread crashed: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+            self.hangup("CRASH")
+        finally:
+            self._hangup_sequence()
+
+    def _state_loop(self) -> None:
+        while self.hangup_cause is None:
+            target = self.state
+            if target == "CS_ROUTING":
+                self.transferring = False
+                self._set_state("CS_ROUTING")
+                self._route()
+            elif target == "CS_EXECUTE":
+                self._set_state("CS_EXECUTE")
+                self._execute_extension()
+            elif target in _WAITING_STATES:
+                self._set_state(target)
+                self._service(target)
+            elif target == "CS_RESET":
+                self._set_state("CS_RESET")
+                self.state = "CS_EXECUTE" if self.extension else "CS_PARK"
+            elif target in ("CS_HANGUP", "CS_REPORTING", "CS_DESTROY"):
+                return
+            else:
+                self._set_state(target)
+                self._service(target)
+
+    def _route(self) -> None:
+        """Hunt the dialplan(s) named in the caller profile ("XML", "XML,LUA"…)."""
+        self.hit_dialplan = True
+        prof = self.caller_profile
+        names = [d.strip() for d in (prof.dialplan or "XML").split(",") if d.strip()]
+        extension = None
+        for name in names:
+            dp_name, _, dp_args = name.partition(":")
+            dp = self.switch.dialplans.get(dp_name.lower())
+            if dp is None:
+                self.log(ERR, f"No Dialplan on answered channel, changing state to HANGUP (dialplan {dp_name} unknown)")
+                continue
+            try:
+                extension = dp.hunt(self, dp_args)
+            except Exception as e:
+                self.log(ERR, f"dialplan {dp_name} failed: {e}\n{traceback.format_exc()}")
+                extension = None
+            if self.hangup_cause is not None or self.state != "CS_ROUTING":
+                if self.state == "CS_ROUTING" and self.transferring:
+                    return  # an inline transfer: route again
+                if self.hangup_cause is not None:
+                    return
+            if extension:
+                break
+        if self.hangup_cause is not None:
+            return
+        if self.transferring:
+            return
+        if not extension:
+            self.log(NOTICE, f"No Route, Aborting [{prof.destination_number}@{prof.context}]")
+            self.hangup("NO_ROUTE_DESTINATION")
+            return
+        self.extension = list(extension)
+        if self.state == "CS_ROUTING":
+            self.state = "CS_EXECUTE"
+
+    def _execute_extension(self) -> None:
+        steps = list(self.extension)
+        for app, data in steps:
+            if self.hangup_cause is not None or self.state != "CS_EXECUTE" or self.transferring:
+                break
+            self.process_messages()
+            self.clear_break()
+            self.execute(app, data)
+        if self.hangup_cause is None and self.state == "CS_EXECUTE" and not self.transferring:
+            self.process_messages()
+            if self.state == "CS_EXECUTE" and self.hangup_cause is None:
+                self.log(NOTICE, f"{self.name} has executed the last dialplan instruction, hanging up.")
+                self.hangup("NORMAL_CLEARING")
+
+    def _service(self, state: str) -> None:
+        """Wait in a servicing state, running queued messages, until the state changes."""
+        while self.hangup_cause is None and self.state == state:
+            if self._messages:
+                self.process_messages()
+                continue
+            with self.cond:
+                if self.hangup_cause is None and self.state == state and not self._messages:
+                    self.cond.wait(1.0)
+
+    def _hangup_sequence(self) -> None:
+        if self.destroyed.is_set():
+            return
+        self._set_state("CS_HANGUP")
+        self._api_hook("api_hangup_hook")
+        self._set_state("CS_REPORTING")
+        ev = self.new_event("CHANNEL_HANGUP_COMPLETE")
+        self.switch.events.fire(ev)
+        self._api_hook("api_reporting_hook")
+        self._set_state("CS_DESTROY")
+        try:
+            self.tech.on_destroy(self)
+        except Exception as e:
+            self.log(ERR, f"endpoint destroy failed: {e}")
+        self.fire("CHANNEL_DESTROY")
+        with self.switch.sessions_lock:
+            self.switch.sessions.pop(self.uuid, None)
+        self.switch.modules.broadcast("fsd_session_destroyed", switch=self.switch, session=self)
+        self.destroyed.set()
+        self.log(INFO, f"Session {self.name} Ended")
+
+    def _api_hook(self, var: str) -> None:
+        value = self.variables.get(var)
+        if not value:
+            return
+        if "::" in value:
+            cmd, _, args = value.partition("::")
+        else:
+            cmd, _, args = value.partition(" ")
+        env = self.env_event()
+        args = self.switch.expand(args, None, lookup=lambda n: env.get_header(n))
+        sess = self if self.var_true("session_in_hangup_hook") else None
+        try:
+            from fsd.api import Stream
+
+            self.switch.api.execute(cmd.strip(), args, sess, Stream(env), param_event=env)
+        except Exception as e:
+            self.log(ERR, f"{var} {cmd} failed: {e}\n{traceback.format_exc()}")
+
+
+CRIT_LEVEL = 2  # fsd.log.CRIT; kept local to avoid a cycle in type checkers
