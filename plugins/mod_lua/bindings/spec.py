@@ -1,0 +1,259 @@
+"""How a Python class becomes a Lua class: specs, and the Lua code generated from them.
+
+A binding class is described once, in Python, by a :class:`ClassSpec`.  From all specs we
+generate one block of Lua source that builds, per Lua state:
+
+* a method table per class (also the class table, ``freeswitch.<Name>``, callable as the
+  constructor through ``__call``), and one shared metatable for its instances;
+* for each method a small Lua function that checks the argument count and types exactly
+  as FreeSWITCH's SWIG wrapper does, looks the Python object up in a private weak table
+  (instance proxy table -> Python object) and calls the *unbound* Python function.
+
+Scripts only ever hold plain Lua tables, so no Python attribute is reachable from Lua, and
+a bound call costs one table lookup and a few ``type()`` checks on top of the Lua->Python
+call.  The generated source is compiled once per process (see runtime.py).
+
+Argument kinds (SWIG conventions, behaviour reference §2):
+
+``s``  string: a string, a number (converted by ``tostring``) or nil; other types rejected
+``i``  int: a number or a numeric string, truncated toward zero
+``b``  bool: a real boolean
+``o:Class``  an instance of that binding class, or nil
+``any``  passed through untouched (Lua functions, tables)
+
+Python callables receive: constructors and module functions ``(ctx, *args)`` where ``ctx``
+is the run's :class:`plugins.mod_lua.runtime.RunContext`; methods ``(obj, *args)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_DEFAULT_CTYPE = {"s": "char const *", "i": "int", "b": "bool", "any": "SWIGLUA_REF"}
+
+
+@dataclass
+class Arg:
+    kind: str  # s, i, b, any, o:<Class>
+    ctype: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.ctype:
+            if self.kind.startswith("o:"):
+                self.ctype = self.kind[2:] + " *"
+            else:
+                self.ctype = _DEFAULT_CTYPE[self.kind]
+
+
+def args(*kinds: str | Arg) -> list[Arg]:
+    """``args("s", "i", Arg("s", "char *"))`` -> a list of :class:`Arg`."""
+    return [k if isinstance(k, Arg) else Arg(k) for k in kinds]
+
+
+@dataclass
+class Method:
+    """One callable.  ``func`` is the Python side; ``lua`` (alternative) is a Lua function
+    expression implementing the method entirely in Lua, given ``self``'s Python object as
+    its first argument after checks (``function(o, self, a1, ...) ... end``)."""
+
+    name: str
+    func: Callable[..., Any] | None = None
+    params: list[Arg] = field(default_factory=list)
+    required: int | None = None  # how many of params are mandatory (default: all)
+    returns: str | None = None  # binding class name to wrap a returned object in
+    lua: str | None = None
+    aliases: tuple[str, ...] = ()
+    swig_name: str | None = None  # name used in error messages when it differs
+
+    @property
+    def min_args(self) -> int:
+        return len(self.params) if self.required is None else self.required
+
+
+@dataclass
+class ClassSpec:
+    """A Lua class ``freeswitch.<name>``."""
+
+    name: str
+    ctor: Method | None
+    methods: list[Method] = field(default_factory=list)
+    getters: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    gc: Callable[[Any], Any] | None = None  # called when the Lua proxy is collected
+    lua_ctor: str | None = None  # a Lua constructor replacing ctor (pure-Lua classes)
+
+
+@dataclass
+class ModuleFunc:
+    """A function of the ``freeswitch`` table: ``func(ctx, *args)``."""
+
+    method: Method
+
+
+_KNOWN: frozenset[str] = frozenset()
+
+
+def _lua_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _checks(fn_label: str, params: list[Arg], first_index: int,
+            known: frozenset[str] = frozenset()) -> list[str]:
+    """Lua statements converting/validating ``a1..aN`` in place."""
+    out: list[str] = []
+    for i, a in enumerate(params, start=1):
+        v = f"a{i}"
+        pos = first_index + i - 1
+        lab, ct = _lua_str(fn_label), _lua_str(a.ctype)
+        if a.kind == "s":
+            out.append(f"if type({v}) ~= 'string' and {v} ~= nil then {v} = S({v}, {lab}, {pos}, {ct}) end")
+        elif a.kind == "i":
+            out.append(f"if math_type({v}) ~= 'integer' then {v} = I({v}, {lab}, {pos}, {ct}) end")
+        elif a.kind == "b":
+            out.append(f"if type({v}) ~= 'boolean' then TE({lab}, {pos}, {ct}, {v}) end")
+        elif a.kind.startswith("o:"):
+            cls = a.kind[2:]
+            if cls not in known:  # a C type Lua can never produce (setPriority's arg)
+                out.append(f"if {v} ~= nil then TE({lab}, {pos}, {ct}, {v}) end")
+                continue
+            out.append(
+                f"if {v} ~= nil then local r = REG[{_lua_str(cls)}][{v}] "
+                f"if r == nil then TE({lab}, {pos}, {ct}, {v}) end {v} = r end"
+            )
+        elif a.kind == "any":
+            pass
+        else:  # pragma: no cover - programming error
+            raise ValueError(f"unknown arg kind {a.kind}")
+    return out
+
+
+def _call_expr(m: Method, key: str, first: str, n: int, cls_spec: ClassSpec | None) -> str:
+    call_args = ", ".join([first] + [f"a{i}" for i in range(1, n + 1)])
+    if m.lua is not None:
+        target = f"L_{key.replace('.', '_')}"
+        call = f"{target}({call_args}{', self' if cls_spec else ''})"
+    else:
+        call = f"F[{_lua_str(key)}]({call_args})"
+    if m.returns:
+        return f"return WRAPR({_lua_str(m.returns)}, {call})"
+    return f"return {call}"
+
+
+def _method_lua(cls: ClassSpec, m: Method) -> str:
+    label = f"{cls.name}::{m.swig_name or m.name}"
+    n = len(m.params)
+    lo, hi = m.min_args + 1, n + 1  # SWIG counts self
+    params = ", ".join(["self"] + [f"a{i}" for i in range(1, n + 1)])
+    key = f"{cls.name}.{m.name}"
+    lines = [
+        "function(...)",
+        "  local n = select('#', ...)",
+        f"  if n < {lo} or n > {hi} then AC({_lua_str(label)}, {lo}, {hi}, n) end",
+        f"  local {params} = ...",
+        "  local o = R[self]",
+        f"  if o == nil then TE({_lua_str(label)}, 1, {_lua_str(cls.name + ' *')}, self) end",
+    ]
+    lines += ["  " + s for s in _checks(label, m.params, 2, _KNOWN)]
+    lines.append("  " + _call_expr(m, key, "o", n, cls))
+    lines.append("end")
+    return "\n".join(lines)
+
+
+def _func_lua(label: str, key: str, m: Method, first: str) -> str:
+    n = len(m.params)
+    lo, hi = m.min_args, n
+    params = ", ".join(f"a{i}" for i in range(1, n + 1))
+    lines = ["function(...)", "  local n = select('#', ...)"]
+    lines.append(f"  if n < {lo} or n > {hi} then AC({_lua_str(label)}, {lo}, {hi}, n) end")
+    if params:
+        lines.append(f"  local {params} = ...")
+    lines += ["  " + s for s in _checks(label, m.params, 1, _KNOWN)]
+    lines.append("  " + _call_expr(m, key, first, n, None))
+    lines.append("end")
+    return "\n".join(lines)
+
+
+def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
+    """Lua source that defines every class and module function into ``FS`` (the
+    ``freeswitch`` table).  Runs inside the bootstrap chunk, which provides the helpers
+    ``F, CTX, REG, MT, S, I, TE, AC, WRAP, WRAPR, math_type``."""
+    global _KNOWN
+    _KNOWN = frozenset(c.name for c in classes)
+    out: list[str] = []
+    for cls in classes:
+        q = _lua_str(cls.name)
+        out.append("do")
+        out.append("  local M, R = {}, setmetatable({}, {__mode = 'k'})")
+        out.append(f"  REG[{q}] = R")
+        for m in cls.methods:
+            if m.lua is not None:
+                out.append(f"  local L_{cls.name}_{m.name} = {m.lua}")
+            body = _method_lua(cls, m)
+            out.append(f"  M[{_lua_str(m.name)}] = {body}")
+            for al in m.aliases:
+                out.append(f"  M[{_lua_str(al)}] = M[{_lua_str(m.name)}]")
+        if cls.getters:
+            out.append(
+                "  local index = function(t, k) local v = M[k] if v ~= nil then return v end "
+                f"local g = F[{_lua_str(cls.name + '.@get')}] local o = R[t] "
+                "if o ~= nil and type(k) == 'string' then return g(o, k) end end"
+            )
+        else:
+            out.append("  local index = M")
+        gc = ""
+        if cls.gc is not None:
+            gc = (f", __gc = function(t) local o = R[t] if o ~= nil then "
+                  f"pcall(F[{_lua_str(cls.name + '.@gc')}], o) end end")
+        out.append(f"  local mt = {{__index = index, __name = {q}, __metatable = false{gc}}}")
+        out.append(f"  MT[{q}] = mt")
+        out.append(f"  WRAP[{q}] = function(o) local p = setmetatable({{}}, mt) R[p] = o return p end")
+        if cls.lua_ctor is not None:
+            ctor = cls.lua_ctor
+        elif cls.ctor is not None:
+            from dataclasses import replace
+
+            ctor_m = replace(cls.ctor, returns=cls.name)
+            ctor = _func_lua(f"new_{cls.name}", f"{cls.name}.@new", ctor_m, "CTX")
+        else:
+            ctor = (f"function() error('No constructor defined for {cls.name}', 2) end")
+        out.append(f"  local ctor = {ctor}")
+        out.append("  setmetatable(M, {__call = function(_, ...) return ctor(...) end})")
+        out.append(f"  FS[{q}] = M")
+        out.append("end")
+    for f in funcs:
+        m = f.method
+        out.append("do")
+        if m.lua is not None:
+            out.append(f"  local L_fs_{m.name} = {m.lua}")
+        body = _func_lua(m.swig_name or m.name, f"fs.{m.name}", m, "CTX")
+        out.append(f"  FS[{_lua_str(m.name)}] = {body}")
+        for al in m.aliases:
+            out.append(f"  FS[{_lua_str(al)}] = FS[{_lua_str(m.name)}]")
+        out.append("end")
+    return "\n".join(out)
+
+
+def python_table(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> dict[str, Callable[..., Any]]:
+    """The ``F`` table: key -> Python callable, as the generated Lua refers to them."""
+    table: dict[str, Callable[..., Any]] = {}
+    for cls in classes:
+        if cls.ctor is not None and cls.ctor.func is not None and cls.lua_ctor is None:
+            table[f"{cls.name}.@new"] = cls.ctor.func
+        for m in cls.methods:
+            if m.func is not None:
+                table[f"{cls.name}.{m.name}"] = m.func
+        if cls.getters:
+            getters = cls.getters
+
+            def get(o: Any, k: str, _g: dict = getters) -> Any:
+                fn = _g.get(k)
+                return fn(o) if fn is not None else None
+
+            table[f"{cls.name}.@get"] = get
+        if cls.gc is not None:
+            table[f"{cls.name}.@gc"] = cls.gc
+    for f in funcs:
+        if f.method.func is not None:
+            table[f"fs.{f.method.name}"] = f.method.func
+    return table

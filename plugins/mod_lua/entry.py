@@ -1,0 +1,216 @@
+"""The ways a Lua script is started (behaviour reference §1.2), without the daemon.
+
+:class:`LuaEntry` holds a :class:`~plugins.mod_lua.host.LuaHost` and the parsed
+lua.conf.xml; its methods are the ``lua`` and ``luarun`` APIs, event hooks, the XML
+handler, startup scripts, and fsd's ``lua_list``/``lua_kill`` for stopping a running
+script.  ``plugins/mod_lua/__init__.py`` only wires these to the core.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any
+
+from lxml import etree
+
+from fsd.log import ERR, log
+
+from .argv import parse_script_string
+from .config import Hook, LuaConfig
+from .host import LuaHost
+from .runtime import REGISTRY, RunContext, RunResult, ScriptRegistry, run
+
+_HTTP_ERROR = "<H2>Error Executing Script</H2>"
+
+
+class LuaEntry:
+    def __init__(self, host: LuaHost, config: LuaConfig | None = None,
+                 registry: ScriptRegistry | None = None) -> None:
+        self.host = host
+        self.config = config or LuaConfig()
+        self.registry = registry if registry is not None else REGISTRY
+        if self.config.max_memory and host.max_memory is None:
+            host.max_memory = self.config.max_memory
+        if self.config.cpu_limit and host.cpu_limit is None:
+            host.cpu_limit = self.config.cpu_limit
+        if self.config.script_dirs or self.config.module_dirs:
+            host.set_search_dirs(self.config.script_dirs, self.config.module_dirs)
+        self._threads: set[threading.Thread] = set()
+        self._tlock = threading.Lock()
+        self._hook_q: queue.Queue[tuple[Hook, Any] | None] = queue.Queue(maxsize=10000)
+        self._hook_thread: threading.Thread | None = None
+        self._contexts: set[RunContext] = set()
+
+    # -- one run ------------------------------------------------------------------------
+    def new_context(self, name: str = "", uuid: str = "") -> RunContext:
+        return RunContext(self.host, name, uuid=uuid, cpu_limit=self.host.cpu_limit,
+                          max_memory=self.host.max_memory)
+
+    def run_string(self, text: str, *, objects: dict[str, tuple[str, Any]] | None = None,
+                   tables: dict[str, Any] | None = None, collect: tuple[str, ...] = (),
+                   uuid: str = "") -> RunResult:
+        """Parse a script string and run it here, in the calling thread."""
+        spec = parse_script_string(text)
+        if spec is None:
+            return RunResult(False, "empty", "no script given")
+        ctx = self.new_context(uuid=uuid)
+        return run(ctx, spec, objects=objects, tables=tables, collect=collect,
+                   registry=self.registry)
+
+    # -- API `lua` ------------------------------------------------------------------------
+    def api_lua(self, args: str, session: Any, stream: Any) -> None:
+        """``lua <script> [args]``: globals ``stream``, ``env`` and (with a session)
+        ``session``; a failing script appends ``-ERR Cannot execute script``."""
+        if not args or not args.strip():
+            stream.write("")
+            return None
+        objects: dict[str, tuple[str, Any]] = {"stream": ("Stream", stream)}
+        env = getattr(stream, "param_event", None)
+        if env is not None:
+            objects["env"] = ("Event", env)
+        if session is not None:
+            objects["session"] = ("Session", session)
+        uuid = getattr(session, "uuid", "") if session is not None else ""
+        result = self.run_string(args, objects=objects, uuid=uuid or "")
+        if not result.ok:
+            uri = env.get_header("http-uri") if env is not None else None
+            if uri and (uri.startswith("/api/") or uri.startswith("/webapi/")):
+                stream.write(_HTTP_ERROR)
+            else:
+                stream.write("-ERR Cannot execute script\n")
+        return None
+
+    # -- API `luarun` and startup scripts --------------------------------------------------
+    def luarun(self, text: str) -> threading.Thread:
+        """Start ``text`` in its own thread with only ``argv``; returns the thread."""
+
+        def body() -> None:
+            try:
+                self.run_string(text)
+            finally:
+                with self._tlock:
+                    self._threads.discard(threading.current_thread())
+
+        t = threading.Thread(target=body, name="lua-run", daemon=True)
+        with self._tlock:
+            self._threads.add(t)
+        t.start()
+        return t
+
+    def api_luarun(self, args: str, session: Any, stream: Any) -> None:
+        if not args or not args.strip():
+            stream.write("-ERR no args specified!\n")
+            return None
+        self.luarun(args)
+        stream.write("+OK\n")
+        return None
+
+    def start_startup_scripts(self) -> list[threading.Thread]:
+        """One thread per ``startup-script``, 10 ms apart, as FreeSWITCH starts them."""
+        out = []
+        for i, text in enumerate(self.config.startup_scripts):
+            if i:
+                time.sleep(0.01)
+            out.append(self.luarun(text))
+        return out
+
+    # -- event hooks ------------------------------------------------------------------------
+    def hook_callback(self, hook: Hook) -> Any:
+        """The bus callback for one ``<hook>``: queues the event for the hook worker, so a
+        slow script never holds up event delivery to everyone else."""
+
+        def on_event(event: Any) -> None:
+            try:
+                self._hook_q.put_nowait((hook, event))
+            except queue.Full:
+                log(ERR, f"lua hook {hook.script}: queue full, event {event.name} dropped\n")
+
+        self._ensure_hook_worker()
+        return on_event
+
+    def _ensure_hook_worker(self) -> None:
+        with self._tlock:
+            if self._hook_thread is None or not self._hook_thread.is_alive():
+                self._hook_thread = threading.Thread(target=self._hook_worker,
+                                                     name="lua-hooks", daemon=True)
+                self._hook_thread.start()
+
+    def _hook_worker(self) -> None:
+        while True:
+            item = self._hook_q.get()
+            if item is None:
+                return
+            hook, event = item
+            self.run_hook(hook, event)
+
+    def run_hook(self, hook: Hook, event: Any) -> RunResult:
+        """Run one hook script with the global ``event`` (which it cannot fire)."""
+        return self.run_string(hook.script, objects={"event": ("Event", event)})
+
+    # -- XML handler ------------------------------------------------------------------------
+    def xml_fetch(self, section: str, tag: str | None, key: str | None, value: str | None,
+                  params: Any = None) -> str | None:
+        """Answer an XML lookup with ``xml-handler-script``: the script reads
+        ``XML_REQUEST`` and ``params`` and sets ``XML_STRING``."""
+        script = self.config.xml_handler_script
+        if not script:
+            return None
+        request = {"section": section or "", "tag_name": tag or "", "key_name": key or "",
+                   "key_value": value or ""}
+        objects = {"params": ("Event", params)} if params is not None else {}
+        res = self.run_string(script, objects=objects, tables={"XML_REQUEST": request},
+                              collect=("XML_STRING",))
+        text = res.collected.get("XML_STRING") if res.ok else None
+        if not isinstance(text, str) or not text:
+            log(ERR, "No Result\n", file="mod_lua.cpp", func="lua_fetch", line=0)
+            return None
+        try:
+            etree.fromstring(text.encode("utf-8"))
+        except etree.XMLSyntaxError:
+            log(ERR, "Error Parsing XML Result!\n", file="mod_lua.cpp", func="lua_fetch", line=0)
+            return None
+        return text
+
+    # -- stopping scripts (fsd's lua_list / lua_kill) ----------------------------------------
+    def api_lua_list(self, args: str, session: Any, stream: Any) -> None:
+        """``lua_list``: one CSV line per running script."""
+        now = time.time()
+        stream.write("id,script,uuid,thread,seconds\n")
+        for c in self.registry.list():
+            tname = c.thread.name if c.thread else ""
+            stream.write(f"{c.id},{c.name},{c.uuid},{tname},{now - c.started:.1f}\n")
+        stream.write(f"\n{len(self.registry)} total.\n")
+        return None
+
+    def api_lua_kill(self, args: str, session: Any, stream: Any) -> bool | None:
+        """``lua_kill <id>|all``: stop running scripts within a second (pure-Lua loops
+        included); the scripts' threads and states are released."""
+        a = (args or "").strip()
+        if a.lower() == "all":
+            n = self.registry.kill_all("killed by lua_kill all")
+            stream.write(f"+OK {n} stopped\n")
+            return None
+        if not a.isdigit():
+            stream.write("-ERR Usage: lua_kill <id>|all\n")
+            return False
+        if self.registry.kill(int(a)):
+            stream.write("+OK\n")
+            return None
+        stream.write(f"-ERR no running script with id {a}\n")
+        return False
+
+    # -- shutdown ---------------------------------------------------------------------------
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Stop every script this entry started and wait (briefly) for their threads."""
+        self.registry.kill_all("module unloading")
+        try:
+            self._hook_q.put_nowait(None)
+        except queue.Full:
+            pass
+        with self._tlock:
+            threads = list(self._threads) + ([self._hook_thread] if self._hook_thread else [])
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))

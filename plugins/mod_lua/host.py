@@ -1,0 +1,84 @@
+"""What a Lua script reaches of the switch, behind one small object.
+
+The bindings never touch the core directly: API calls, global variables, the event bus,
+the scripts directory and the ``require`` paths all come from a :class:`LuaHost`.  The
+module builds one from the running switch (:meth:`LuaHost.from_switch`); tests build one
+from real parts (a real EventBus, GlobalVariables and an API table) without a daemon.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from fsd.events import Event
+
+from .argv import build_search_path
+
+# Lua 5.3's compiled-in defaults (luaconf.h), used where lua.conf.xml asks for ";;".
+LUA_DEFAULT_PATH = (
+    "/usr/local/share/lua/5.3/?.lua;/usr/local/share/lua/5.3/?/init.lua;"
+    "/usr/local/lib/lua/5.3/?.lua;/usr/local/lib/lua/5.3/?/init.lua;./?.lua;./?/init.lua"
+)
+LUA_DEFAULT_CPATH = "/usr/local/lib/lua/5.3/?.so;/usr/local/lib/lua/5.3/loadall.so;./?.so"
+
+ApiExecute = Callable[[str, str, Any], str]
+
+
+class LuaHost:
+    """The switch as the Lua bindings see it.
+
+    ``api_execute(cmd, args, session) -> str`` runs an API command (whole output, with
+    FreeSWITCH's ``INVALID COMMAND!`` for unknown ones); ``globals`` has ``get/set``;
+    ``events`` is the EventBus; ``running()`` tells whether the core is up."""
+
+    def __init__(
+        self,
+        *,
+        api_execute: ApiExecute,
+        globals: Any,
+        events: Any,
+        scripts_dir: str,
+        running: Callable[[], bool] | None = None,
+        script_dirs: list[str] | None = None,
+        module_dirs: list[str] | None = None,
+        max_memory: int | None = None,
+        cpu_limit: float | None = None,
+        switch: Any = None,
+    ) -> None:
+        self.api_execute = api_execute
+        self.globals = globals
+        self.events = events
+        self.scripts_dir = scripts_dir
+        self._running = running
+        self.switch = switch
+        self.max_memory = max_memory
+        self.cpu_limit = cpu_limit
+        self.set_search_dirs(script_dirs or [], module_dirs or [])
+
+    def set_search_dirs(self, script_dirs: list[str], module_dirs: list[str]) -> None:
+        """lua.conf.xml ``script-directory`` / ``module-directory`` values."""
+        self.package_path = build_search_path(script_dirs, os.environ.get("LUA_PATH"),
+                                              LUA_DEFAULT_PATH)
+        self.package_cpath = build_search_path(module_dirs, os.environ.get("LUA_CPATH"),
+                                               LUA_DEFAULT_CPATH)
+
+    @classmethod
+    def from_switch(cls, switch: Any, **kw: Any) -> LuaHost:
+        """A host over the running switch (core contract: ``api_execute``, ``globals``,
+        ``events``, ``dirs.scripts``, ``running``)."""
+
+        def api_execute(cmd: str, args: str = "", session: Any = None) -> str:
+            return switch.api_execute(cmd, args or "", session)
+
+        return cls(api_execute=api_execute, globals=switch.globals, events=switch.events,
+                   scripts_dir=switch.dirs.scripts,
+                   running=lambda: bool(getattr(switch, "running", True)), switch=switch, **kw)
+
+    def running(self) -> bool:
+        return True if self._running is None else bool(self._running())
+
+    def fire(self, event: Event) -> bool:
+        """Hand an event to the bus (never blocks)."""
+        return bool(self.events.fire(event))

@@ -1,0 +1,381 @@
+"""One script run in one fresh Lua 5.3 state: creation, containment, teardown.
+
+* Lua 5.3 from lupa (``lupa.lua53``), as FreeSWITCH's Debian packages use, plus the
+  pure-Lua 5.2-compatibility layer ``compat.lua``.
+* The bootstrap (compat layer, sandbox, every binding class) is generated and compiled
+  once per process and loaded into each new state as bytecode: a fresh state costs
+  tens of microseconds, not a recompilation.
+* Containment: the script runs under ``xpcall`` with a message handler that adds the
+  script's file:line and a traceback; errors are logged at ERR and end only this script.
+  A count hook checks the kill flag and the optional CPU budget so that even
+  ``while true do end`` stops; blocking calls wait on the same flag.  A memory cap
+  (``max_memory``) makes allocation fail inside the script.
+* Teardown drops every reference to the state, so nothing outlives the run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import lupa.lua53 as lua53
+
+from fsd.log import DEBUG, ERR, WARNING, log
+
+from . import bindings
+from .argv import ScriptSpec, resolve_script_path
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .host import LuaHost
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+#: instructions between two checks of the kill flag (about a millisecond of pure Lua)
+HOOK_COUNT = 100_000
+
+
+class ScriptKilled(Exception):
+    """Raised inside blocking binding calls when the run has been told to stop."""
+
+
+def _deny(obj: Any, name: Any, *rest: Any) -> Any:
+    # Scripts never reach Python attributes: the bindings are Lua tables.
+    raise AttributeError("Python attributes are not accessible from Lua")
+
+
+_BOOT_LOCK = threading.Lock()
+_BOOT: tuple[bytes, dict[str, Any]] | None = None
+
+
+def bootstrap_source() -> str:
+    """The complete bootstrap chunk (compat layer + sandbox + generated bindings)."""
+    with open(os.path.join(_HERE, "compat.lua"), encoding="utf-8") as f:
+        compat = f.read()
+    with open(os.path.join(_HERE, "sandbox.lua"), encoding="utf-8") as f:
+        sandbox = f.read()
+    classes, funcs, consts = bindings.registry()
+    from .bindings.spec import generate_lua
+
+    gen = generate_lua(classes, funcs)
+    gen += "\n" + "\n".join(f"FS[{k!r}] = {v!r}" for k, v in consts.items())
+    return "do\n" + compat + "\nend\n" + sandbox.replace("--@@BINDINGS@@", gen)
+
+
+def _bootstrap() -> tuple[bytes, dict[str, Any]]:
+    """Compile the bootstrap once (after every binding class has registered)."""
+    global _BOOT
+    if _BOOT is None:
+        with _BOOT_LOCK:
+            if _BOOT is None:
+                from .bindings.spec import python_table
+
+                src = bootstrap_source()
+                t = lua53.LuaRuntime(encoding=None)
+                loaded = t.globals().load(src.encode(), b"=fsd_bootstrap")
+                fn = loaded[0] if isinstance(loaded, tuple) else loaded
+                if fn is None:
+                    raise RuntimeError(f"mod_lua bootstrap does not compile: {loaded[1]!r}")
+                code = t.globals().string.dump(fn)
+                classes, funcs, _ = bindings.registry()
+                _BOOT = (bytes(code), python_table(classes, funcs))
+    return _BOOT
+
+
+def reset_bootstrap() -> None:
+    """Forget the compiled bootstrap (after registering a new binding class)."""
+    global _BOOT
+    with _BOOT_LOCK:
+        _BOOT = None
+
+
+@dataclass
+class RunResult:
+    ok: bool
+    status: str  # ok | load | error | killed | memory | empty
+    message: str = ""
+    collected: dict[str, Any] = field(default_factory=dict)
+
+
+_ids = itertools.count(1)
+
+
+class RunContext:
+    """Everything one run owns; the ``ctx`` the bindings receive."""
+
+    def __init__(self, host: LuaHost, name: str = "", *, uuid: str = "",
+                 cpu_limit: float | None = None, max_memory: int | None = None) -> None:
+        self.id = next(_ids)
+        self.host = host
+        self.name = name
+        self.uuid = uuid
+        self.cpu_limit = cpu_limit
+        self.max_memory = max_memory
+        self.kill_event = threading.Event()
+        self.kill_reason = ""
+        self.thread: threading.Thread | None = None
+        self.started = 0.0
+        self.lua: Any = None  # the LuaRuntime, only while running
+        self._cpu0 = 0.0
+        self._resources: list[Any] = []
+
+    # -- containment ------------------------------------------------------------------
+    def kill(self, reason: str = "killed") -> None:
+        """Ask the script to stop (any thread).  It stops at its next hook or blocking
+        call: within a millisecond for pure Lua."""
+        if not self.kill_event.is_set():
+            self.kill_reason = reason
+            self.kill_event.set()
+
+    def killed(self) -> bool:
+        return self.kill_event.is_set()
+
+    def check(self) -> bool:
+        """Called by the count hook: True means stop now."""
+        if self.kill_event.is_set():
+            return True
+        if self.cpu_limit is not None and time.thread_time() - self._cpu0 > self.cpu_limit:
+            self.kill(f"CPU limit of {self.cpu_limit:g} s exceeded")
+            return True
+        return False
+
+    def sleep(self, seconds: float) -> None:
+        """A sleep that a kill interrupts (raises ScriptKilled)."""
+        if seconds > 0 and self.kill_event.wait(seconds):
+            raise ScriptKilled(self.kill_reason)
+        if self.kill_event.is_set():
+            raise ScriptKilled(self.kill_reason)
+
+    # -- resources closed at the end of the run -----------------------------------------
+    def own(self, resource: Any) -> Any:
+        """Remember an object whose ``close()`` must run when the script ends."""
+        self._resources.append(resource)
+        return resource
+
+    def close_resources(self) -> None:
+        res, self._resources = self._resources, []
+        for r in reversed(res):
+            try:
+                r.close()
+            except Exception as e:  # a failing close must not hide the others
+                log(ERR, f"mod_lua: closing {type(r).__name__} failed: {e}", uuid=self.uuid)
+
+    # -- conversions for bindings ----------------------------------------------------------
+    def table(self, value: Any) -> Any:
+        """A Lua table built from Python lists/dicts (recursively)."""
+        return self.lua.table_from(value, recursive=True)
+
+    def log(self, level: int, text: str) -> None:
+        log(level, text, uuid=self.uuid, file="mod_lua.cpp", func="lua", line=0)
+
+
+def _describe(err: Any) -> str:
+    if isinstance(err, BaseException):
+        return f"{type(err).__name__}: {err}"
+    return str(err)
+
+
+def to_python(value: Any, depth: int = 0) -> Any:
+    """Lua value -> plain Python (tables become dicts; integer-keyed 1..n become lists)."""
+    if depth > 32:
+        return None
+    if lua53.lua_type(value) == "table":
+        items = list(value.items())
+        keys = [k for k, _ in items]
+        if keys and all(isinstance(k, int) for k in keys) and sorted(keys) == list(range(1, len(keys) + 1)):
+            return [to_python(v, depth + 1) for _, v in sorted(items, key=lambda kv: kv[0])]
+        return {k: to_python(v, depth + 1) for k, v in items}
+    return value
+
+
+class LuaState:
+    """A fresh Lua state with the bootstrap loaded; use as a context manager or call
+    :meth:`close`.  ``export`` holds the bootstrap's entry points."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        code, pytable = _bootstrap()
+        opts: dict[str, Any] = dict(register_eval=False, register_builtins=False,
+                                    unpack_returned_tuples=True,
+                                    attribute_handlers=(_deny, _deny))
+        if ctx.max_memory:
+            opts["max_memory"] = int(ctx.max_memory)
+        lua = lua53.LuaRuntime(**opts)
+        self.ctx = ctx
+        self.lua = lua
+        ctx.lua = lua
+        g = lua.globals()
+        boot = g.load(code, "=fsd_bootstrap", "b")
+        if isinstance(boot, tuple):
+            raise RuntimeError(f"mod_lua bootstrap failed to load: {boot[1]}")
+        host = ctx.host
+        opt = lua.table_from({
+            "ctx": ctx,
+            "check": ctx.check,
+            "killed": ctx.killed,
+            "describe": _describe,
+            "log": ctx.log,
+            "count": HOOK_COUNT,
+            "path": host.package_path,
+            "cpath": host.package_cpath,
+        })
+        self.export = boot(lua.table_from(pytable), opt)
+
+    def wrap(self, cls: str, obj: Any) -> Any:
+        return self.export.wrap(cls, obj)
+
+    def set_global(self, name: str, value: Any) -> None:
+        self.export.set_global(name, value)
+
+    def get_global(self, name: str) -> Any:
+        return self.export.get_global(name)
+
+    def close(self) -> None:
+        """Release everything; the state is gone when the last reference drops."""
+        self.ctx.close_resources()
+        self.export = None
+        self.ctx.lua = None
+        self.lua = None
+
+    def __enter__(self) -> LuaState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def clean_traceback(message: str) -> str:
+    """Drop the bootstrap's own frames from the end of a traceback: users see their script."""
+    lines = message.split("\n")
+    while lines and ("fsd_bootstrap" in lines[-1] or "raw_xpcall" in lines[-1]
+                     or lines[-1].strip() == "(...tail calls...)"):
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _log_failure(ctx: RunContext, status: str, message: str) -> None:
+    if status == "killed":
+        ctx.log(WARNING, f"Lua script {ctx.name or '(inline)'} stopped: {ctx.kill_reason or 'killed'}\n")
+    elif status == "memory":
+        ctx.log(ERR, f"Lua script {ctx.name or '(inline)'} exceeded its memory limit "
+                     f"({ctx.max_memory} bytes): {message}\n")
+    else:
+        ctx.log(ERR, f"{message}\n")
+
+
+def run(
+    ctx: RunContext,
+    spec: ScriptSpec,
+    *,
+    objects: dict[str, tuple[str, Any]] | None = None,
+    values: dict[str, Any] | None = None,
+    tables: dict[str, Any] | None = None,
+    collect: tuple[str, ...] = (),
+    registry: ScriptRegistry | None = None,
+) -> RunResult:
+    """Run one parsed script string in a fresh state, in the calling thread.
+
+    ``objects``: globals to expose as binding objects (``{"env": ("Event", obj)}``);
+    ``values``: plain globals; ``tables``: globals built as Lua tables from dicts/lists;
+    ``collect``: globals to read back (converted to Python)
+    before the state is closed.  Never raises for script faults."""
+    reg = registry if registry is not None else REGISTRY
+    ctx.started = time.time()
+    ctx.thread = threading.current_thread()
+    if not ctx.name:
+        ctx.name = spec.name if not spec.inline else "(inline)"
+    reg.add(ctx)
+    ctx._cpu0 = time.thread_time()
+    state: LuaState | None = None
+    try:
+        state = LuaState(ctx)
+        for name, (cls, obj) in (objects or {}).items():
+            cls, bound = bindings.adopt(ctx, cls, obj)
+            state.set_global(name, state.wrap(cls, bound))
+        for name, v in (values or {}).items():
+            state.set_global(name, v)
+        for name, v in (tables or {}).items():
+            state.set_global(name, ctx.table(v))
+        if spec.inline:
+            res = state.export.run_code(spec.code, "line")
+        else:
+            argv = {0: spec.name}
+            for i, a in enumerate(spec.args, start=1):
+                argv[i] = a
+            state.set_global("argv", state.lua.table_from(argv))
+            path = resolve_script_path(spec.name, ctx.host.scripts_dir)
+            res = state.export.run_file(path)
+        if not isinstance(res, tuple):
+            res = (res,)
+        ok = bool(res[0])
+        status = "ok" if ok else str(res[1])
+        message = "" if ok else str(res[2]) if len(res) > 2 and res[2] is not None else ""
+        if status == "error" and "not enough memory" in message and ctx.max_memory:
+            status = "memory"
+        message = clean_traceback(message)
+        collected: dict[str, Any] = {}
+        if ok:
+            for name in collect:
+                collected[name] = to_python(state.get_global(name))
+        if not ok:
+            _log_failure(ctx, status, message)
+        return RunResult(ok, status, message, collected)
+    except lua53.LuaMemoryError as e:
+        _log_failure(ctx, "memory", str(e) or "not enough memory")
+        return RunResult(False, "memory", str(e))
+    except Exception as e:  # the bridge itself failed: still only this script
+        ctx.log(ERR, f"Lua script {ctx.name} failed: {_describe(e)}\n")
+        return RunResult(False, "error", _describe(e))
+    finally:
+        if state is not None:
+            state.close()
+        reg.remove(ctx)
+        ctx.thread = None
+
+
+class ScriptRegistry:
+    """The scripts running right now, by id: what ``lua_list`` shows and ``lua_kill``
+    stops."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[int, RunContext] = {}
+
+    def add(self, ctx: RunContext) -> None:
+        with self._lock:
+            self._runs[ctx.id] = ctx
+
+    def remove(self, ctx: RunContext) -> None:
+        with self._lock:
+            self._runs.pop(ctx.id, None)
+
+    def list(self) -> list[RunContext]:
+        with self._lock:
+            return sorted(self._runs.values(), key=lambda c: c.id)
+
+    def kill(self, run_id: int, reason: str = "killed by lua_kill") -> bool:
+        """Stop one running script; False if no such id is running."""
+        with self._lock:
+            ctx = self._runs.get(run_id)
+        if ctx is None:
+            return False
+        ctx.kill(reason)
+        return True
+
+    def kill_all(self, reason: str = "killed") -> int:
+        runs = self.list()
+        for ctx in runs:
+            ctx.kill(reason)
+        return len(runs)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._runs)
+
+
+#: The process-wide registry the entry points use.
+REGISTRY = ScriptRegistry()
+
+__all__ = ["DEBUG", "RunContext", "RunResult", "LuaState", "ScriptKilled", "ScriptRegistry",
+           "REGISTRY", "run", "to_python"]
