@@ -218,7 +218,9 @@ class SndfileWriter(AudioWriter):
             raise MediaError(f"cannot record to {path}: directory {d} does not exist")
         if ext in RAW_FORMATS and RAW_FORMATS[ext].samplerate != rate:
             # Raw files carry no header: write them at their own rate, resampling frames.
-            self._res: StreamResampler | None = StreamResampler(rate, RAW_FORMATS[ext].samplerate)
+            self._res: StreamResampler | None = StreamResampler(
+                rate, RAW_FORMATS[ext].samplerate, quality="QQ"
+            )
         else:
             self._res = None
         mode = "r+" if append and os.path.exists(path) else "w"

@@ -58,12 +58,15 @@ def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
 class StreamResampler:
     """Resample a stream chunk by chunk, keeping filter state across chunks."""
 
-    def __init__(self, src_rate: int, dst_rate: int) -> None:
+    def __init__(self, src_rate: int, dst_rate: int, quality: str = "HQ") -> None:
         self.src_rate = src_rate
         self.dst_rate = dst_rate
+        self.quality = quality
         self._stream = None
         if src_rate != dst_rate:
-            self._stream = soxr.ResampleStream(src_rate, dst_rate, 1, dtype="int16", quality="HQ")
+            self._stream = soxr.ResampleStream(
+                src_rate, dst_rate, 1, dtype="int16", quality=quality
+            )
 
     def process(self, chunk: np.ndarray, last: bool = False) -> np.ndarray:
         if self._stream is None:
@@ -73,28 +76,37 @@ class StreamResampler:
     def reset(self) -> None:
         if self._stream is not None:
             self._stream = soxr.ResampleStream(
-                self.src_rate, self.dst_rate, 1, dtype="int16", quality="HQ"
+                self.src_rate, self.dst_rate, 1, dtype="int16", quality=self.quality
             )
 
 
 class FrameResampler:
     """Turns frames at one rate into frames of exactly ``n_out`` samples at another.
 
-    Used on the clock's hot path (bridge between legs of different rates): soxr's stream
-    has a small delay, so output is buffered and padded with silence only at start-up.
+    Used on the clock's hot path (bridge between legs of different rates).  soxr's HQ/MQ
+    filters return output in bursts of ~5 frames (measured), which would mean gaps or
+    100 ms of extra delay; its "QQ" (cubic) quality returns every frame at once with a few
+    samples of delay, so that is what the frame path uses.  Files are resampled with HQ.
     """
 
     def __init__(self, src_rate: int, dst_rate: int, n_out: int) -> None:
-        self._res = StreamResampler(src_rate, dst_rate)
+        self._res = StreamResampler(src_rate, dst_rate, quality="QQ")
         self._n = n_out
         self._buf = np.zeros(0, dtype=np.int16)
+        self._primed = False
 
     def process(self, frame: np.ndarray) -> np.ndarray:
         out = self._res.process(frame)
-        if len(self._buf):
-            out = np.concatenate((self._buf, out))
-        if len(out) < self._n:
+        self._buf = np.concatenate((self._buf, out)) if len(self._buf) else out
+        if not self._primed:
+            # Hold output until a frame of reserve builds up, so that chunks soxr returns
+            # one sample short never leave a gap.
+            if len(self._buf) < 2 * self._n:
+                return np.zeros(self._n, dtype=np.int16)
+            self._primed = True
+        if len(self._buf) < self._n:
+            got = self._buf
             self._buf = np.zeros(0, dtype=np.int16)
-            return np.concatenate((np.zeros(self._n - len(out), dtype=np.int16), out))
-        self._buf = out[self._n :]
-        return out[: self._n]
+            return np.concatenate((got, np.zeros(self._n - len(got), dtype=np.int16)))
+        res, self._buf = self._buf[: self._n], self._buf[self._n :]
+        return res

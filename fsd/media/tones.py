@@ -84,8 +84,6 @@ def _mux(st: _State, freqs: list[float], duration: int, wait: int) -> np.ndarray
     return out.astype(np.int16)
 
 
-
-
 def _run_tones(st: _State, seg: str, out: list[np.ndarray]) -> None:
     pos = 0
     while pos < len(seg):
