@@ -81,13 +81,13 @@ def settings_from_config(switch_settings: dict[str, str] | None, conf: Any) -> M
         s.mailer_app = ss["mailer-app"]
     if "mailer-app-args" in ss:
         s.mailer_app_args = ss["mailer-app-args"] or ""
-    params: dict[str, str] = {}
+    params: list[tuple[str, str]] = []  # in document order: a later param wins
     if conf is not None:
         for p in conf.iterfind("settings/param"):
             name = (p.get("name") or "").strip().lower()
             if name:
-                params[name] = p.get("value") or ""
-    for name, v in params.items():
+                params.append((name, p.get("value") or ""))
+    for name, v in params:
         if name == "mode":
             m = v.strip().lower()
             if m not in ("sendmail", "smtp"):
