@@ -247,7 +247,7 @@ class LuaState:
 
 def clean_traceback(message: str) -> str:
     """Drop the bootstrap's own frames from the end of a traceback: users see their script."""
-    lines = message.split("\n")
+    lines = [ln for ln in message.split("\n") if "fsd_bootstrap:" not in ln]
     while lines and ("fsd_bootstrap" in lines[-1] or "raw_xpcall" in lines[-1]
                      or lines[-1].strip() == "(...tail calls...)"):
         lines.pop()

@@ -143,7 +143,7 @@ local function handler(e)
     for level = 2, 40 do
       local info = debug_getinfo(level, "Sl")
       if not info then break end
-      if info.what ~= "C" and (info.currentline or 0) > 0 then
+      if info.what ~= "C" and (info.currentline or 0) > 0 and info.short_src ~= "fsd_bootstrap" then
         where = info.short_src .. ":" .. info.currentline .. ": "
         break
       end
