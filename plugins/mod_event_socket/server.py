@@ -1,0 +1,197 @@
+"""The inbound listener socket, the set of live connections, and the two fan-outs that feed
+them: one event binding on ALL and one log sink (as FreeSWITCH's mod_event_socket does)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fsd.log import DEBUG, ERR, INFO, LogRecord, log
+
+from . import protocol as P
+from .acl import AccessList, resolve
+from .config import ESLSettings
+from .listener import Listener, QueuedEvent
+
+
+class ESLServer:
+    """Owns the listening socket and every :class:`Listener`.  Thread-safe entry points:
+    :meth:`on_event` (dispatch thread), :meth:`on_log` (any thread)."""
+
+    def __init__(self, switch: Any, settings: ESLSettings) -> None:
+        self.switch = switch
+        self.settings = settings
+        self.loop: asyncio.AbstractEventLoop = switch.loop
+        self.server: asyncio.base_events.Server | None = None
+        self.host = settings.listen_ip
+        self.port = 0
+        self.stopping = False
+        self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="esl-api")
+        self._lock = threading.Lock()
+        self.listeners: tuple[Listener, ...] = ()
+        # Subsets read lock-free by the dispatch thread / log sink (replaced whole).
+        self._event_listeners: tuple[Listener, ...] = ()
+        self._log_listeners: tuple[Listener, ...] = ()
+        acl_conf = switch.config.get_configuration("acl.conf") if switch.config is not None else None
+        self.acls: list[AccessList] = []
+        for name in settings.acls:
+            acl = resolve(name, acl_conf)
+            if acl is None:
+                log(ERR, f"event socket: unknown ACL {name!r}; nobody will be let in by it")
+                acl = AccessList(name, False, [])
+            self.acls.append(acl)
+        self.acl_names = ",".join(settings.acls)
+
+    # ------------------------------------------------------------ life
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        s = self.settings
+        if not s.tls:
+            return None
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(s.tls_cert, s.tls_key or None)
+        return ctx
+
+    async def start(self) -> tuple[str, int]:
+        """Bind and listen; raises OSError (address in use...) or ssl.SSLError."""
+        ctx = self.ssl_context()
+        self.server = await self.loop.create_server(
+            lambda: Listener(self), self.settings.listen_ip, self.settings.listen_port,
+            reuse_address=True, ssl=ctx, backlog=128)
+        sock = self.server.sockets[0]
+        self.port = sock.getsockname()[1]
+        log(DEBUG, f"Socket up listening on {self.host}:{self.port}{' (TLS)' if ctx else ''}")
+        return self.host, self.port
+
+    async def stop(self) -> None:
+        """Close the socket and every connection ("The system is being shut down.")."""
+        self.stopping = True
+        if self.server is not None:
+            self.server.close()
+        for lst in list(self.listeners):
+            lst.stop()
+        tasks = [lst.task for lst in self.listeners if lst.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+        for lst in list(self.listeners):
+            if lst.transport is not None:
+                lst.transport.abort()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        log(INFO, "event socket stopped")
+
+    # ------------------------------------------------------------ listeners
+
+    def acl_allows(self, ip: str) -> bool:
+        return all(acl.allows(ip) for acl in self.acls)
+
+    def add_listener(self, lst: Listener) -> None:
+        with self._lock:
+            if lst not in self.listeners:
+                self.listeners = (*self.listeners, lst)
+
+    def remove_listener(self, lst: Listener) -> None:
+        with self._lock:
+            self.listeners = tuple(x for x in self.listeners if x is not lst)
+            self._event_listeners = tuple(x for x in self._event_listeners if x is not lst)
+            self._log_listeners = tuple(x for x in self._log_listeners if x is not lst)
+        self.set_divert(lst, False)
+
+    def update_event_listeners(self) -> None:
+        with self._lock:
+            self._event_listeners = tuple(x for x in self.listeners if x.events_on)
+
+    def update_log_listeners(self) -> None:
+        with self._lock:
+            self._log_listeners = tuple(x for x in self.listeners if x.log_on)
+
+    def find_session(self, uuid: str) -> Any:
+        if not uuid:
+            return None
+        sw = self.switch
+        with sw.sessions_lock:
+            return sw.sessions.get(uuid)
+
+    def attach_session(self, lst: Listener, session: Any) -> None:
+        """Make ``session`` the listener's controlled channel (myevents <uuid>, outbound)."""
+        lst.session = session
+        loop = self.loop
+
+        def on_hangup(*_a: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(lst.channel_down)
+            except RuntimeError:
+                pass
+
+        add = getattr(session, "add_hangup_listener", None)
+        if add is not None:
+            add(on_hangup)
+
+    def set_divert(self, lst: Listener, on: bool) -> None:
+        """divert_events: events queued to the controlled session go to the socket."""
+        if not on and not lst.divert:
+            return
+        lst.divert = on
+        s = lst.session
+        setter = getattr(s, "set_event_diverter", None) if s is not None else None
+        if setter is not None:
+            setter((lambda ev: lst.push_event(QueuedEvent(ev))) if on else None)
+
+    # ------------------------------------------------------------ fan-out
+
+    def on_event(self, event: Any) -> None:
+        """Dispatch thread: offer one fired event to every listener that wants it."""
+        listeners = self._event_listeners
+        if not listeners:
+            return
+        item: QueuedEvent | None = None
+        eid = event.event_id
+        sub = event.subclass
+        for lst in listeners:
+            if not lst.running or not lst.subs.wants(eid, sub):
+                continue
+            if lst.filters.rules and not lst.filters.passes(event):
+                continue
+            if lst.myevents:
+                uuid = event.get_header("Unique-ID")
+                want = lst.session_uuid or lst.myevents_uuid
+                if not uuid or (want and uuid != want):
+                    continue
+            if item is None:
+                item = QueuedEvent(event)
+            lst.push_event(item)
+
+    def on_log(self, record: LogRecord) -> None:
+        listeners = self._log_listeners
+        if not listeners:
+            return
+        frame: bytes | None = None
+        for lst in listeners:
+            if not lst.running or record.level > lst.log_level:
+                continue
+            if frame is None:
+                channel = 1 if record.clean else (3 if record.uuid else 0)
+                frame = P.log_frame(record.format(), record.level, channel, record.file,
+                                    record.func, record.line, record.uuid)
+            lst.push_log(frame)
+
+    # ------------------------------------------------------------ status
+
+    def status_lines(self) -> list[str]:
+        out = [f"event socket on {self.host}:{self.port}, {len(self.listeners)} connection(s)"]
+        for lst in self.listeners:
+            st = lst.stats()
+            out.append(f"  esl #{lst.id} {lst.peer[0]}:{lst.peer[1]} queued={st['queued']} "
+                       f"delivered={st['delivered']} lost={st['lost']}")
+        return out
+
+
+def fd_count() -> int:
+    """Open file descriptors of this process (tests use it to check for leaks)."""
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return -1
