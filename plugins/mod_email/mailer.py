@@ -280,6 +280,8 @@ class Mailer:
                 next_try=self._next_try(1),
                 last_error=f"no result within {self.settings.timeout:g}s",
             )
+            if future is None:  # nothing will run it: the retry thread owns it now
+                return self._queue(tmp, entry, unlink_after=True)
             with self._inflight_lock:
                 self._inflight.add(entry.id)
             res = self._queue(tmp, entry, unlink_after=False)

@@ -264,3 +264,13 @@ def test_untrusted_certificate_is_not_accepted(make_mailer, smtp_server, tls_cer
     assert res.status == "queued"
     assert "CERTIFICATE_VERIFY_FAILED" in res.reason or "certificate" in res.reason.lower()
     assert smtp_server.mails == []
+
+
+def test_send_after_stop_is_spooled_for_the_next_start(make_mailer, smtp_server, wait_until):
+    m = _smtp(make_mailer, smtp_server)
+    m.stop()
+    res = m.send_ex("late@example.org", "", "Subject: after stop", "x")
+    assert res.status == "queued"
+    m2 = _smtp(make_mailer, smtp_server, retry_schedule=(0.05,))
+    assert wait_until(lambda: len(m2.spool) == 0)
+    assert smtp_server.wait_for(1)[0].rcpt_tos == ["late@example.org"]
