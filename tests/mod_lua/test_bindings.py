@@ -4,7 +4,6 @@ import pytest
 
 from fsd.log import DEBUG, ERR, INFO, WARNING
 
-
 W = ("local function w(...) local t = {} for i = 1, select('#', ...) do"
      " t[i] = tostring((select(i, ...))) end stream:write(table.concat(t)) end ")
 

@@ -73,7 +73,8 @@ class LuaConsumer:
             self.sub.close()
 
 
-def _new(ctx: Any, name: str | None = None, subclass: str | None = "", queue_len: int = 5000) -> LuaConsumer:
+def _new(ctx: Any, name: str | None = None, subclass: str | None = "",
+         queue_len: int | None = 5000) -> LuaConsumer:
     c = LuaConsumer(ctx, 5000 if queue_len is None else queue_len)
     if name:
         _bind(c, name, subclass)
@@ -86,7 +87,8 @@ def _bind(c: LuaConsumer, name: str | None, subclass: str | None = "") -> int:
     return 1 if c.sub.bind(name, subclass or None) else 0
 
 
-def _pop(c: LuaConsumer, block: int = 0, timeout: int = 0) -> LuaEvent | None:
+def _pop(c: LuaConsumer, block: int | None = 0, timeout: int | None = 0) -> LuaEvent | None:
+    block, timeout = block or 0, timeout or 0
     if not c.ready:
         return None
     sub, ctx = c.sub, c.ctx

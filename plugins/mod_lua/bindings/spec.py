@@ -99,10 +99,17 @@ def _lua_str(s: str) -> str:
 
 
 def _checks(fn_label: str, params: list[Arg], first_index: int,
-            known: frozenset[str] = frozenset()) -> list[str]:
-    """Lua statements converting/validating ``a1..aN`` in place."""
+            known: frozenset[str] = frozenset(), required: int | None = None) -> list[str]:
+    """Lua statements converting/validating ``a1..aN`` in place.  Optional parameters left
+    out (nil) are passed on as nil: the Python side applies the default."""
     out: list[str] = []
+    req = len(params) if required is None else required
     for i, a in enumerate(params, start=1):
+        if i > req and a.kind in ("i", "b"):
+            v = f"a{i}"
+            inner = _checks(fn_label, [a], first_index + i - 1, known)[0].replace("a1", v)
+            out.append(f"if {v} ~= nil then {inner} end")
+            continue
         v = f"a{i}"
         pos = first_index + i - 1
         lab, ct = _lua_str(fn_label), _lua_str(a.ctype)
@@ -154,7 +161,7 @@ def _method_lua(cls: ClassSpec, m: Method) -> str:
         "  local o = R[self]",
         f"  if o == nil then TE({_lua_str(label)}, 1, {_lua_str(cls.name + ' *')}, self) end",
     ]
-    lines += ["  " + s for s in _checks(label, m.params, 2, _KNOWN)]
+    lines += ["  " + s for s in _checks(label, m.params, 2, _KNOWN, m.min_args)]
     lines.append("  " + _call_expr(m, key, "o", n, cls))
     lines.append("end")
     return "\n".join(lines)
@@ -168,7 +175,7 @@ def _func_lua(label: str, key: str, m: Method, first: str) -> str:
     lines.append(f"  if n < {lo} or n > {hi} then AC({_lua_str(label)}, {lo}, {hi}, n) end")
     if params:
         lines.append(f"  local {params} = ...")
-    lines += ["  " + s for s in _checks(label, m.params, 1, _KNOWN)]
+    lines += ["  " + s for s in _checks(label, m.params, 1, _KNOWN, m.min_args)]
     lines.append("  " + _call_expr(m, key, first, n, None))
     lines.append("end")
     return "\n".join(lines)
