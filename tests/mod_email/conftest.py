@@ -38,7 +38,7 @@ class _Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.box.delay:
             await asyncio.sleep(self.box.delay)
-        if self.box.refuse == "rcpt":
+        if self.box.refuse == "rcpt" or address in self.box.refuse_rcpts:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -66,6 +66,7 @@ class SmtpServer:
 
     port: int = 0
     refuse: str = ""
+    refuse_rcpts: set[str] = field(default_factory=set)  # refuse just these recipients
     delay: float = 0.0  # seconds before answering RCPT and DATA (a slow server)
     tls_context: Any = None  # offer STARTTLS (and require it) with this context
     users: dict[str, str] | None = None  # require AUTH with these user/passwords

@@ -274,3 +274,17 @@ def test_send_after_stop_is_spooled_for_the_next_start(make_mailer, smtp_server,
     m2 = _smtp(make_mailer, smtp_server, retry_schedule=(0.05,))
     assert wait_until(lambda: len(m2.spool) == 0)
     assert smtp_server.wait_for(1)[0].rcpt_tos == ["late@example.org"]
+
+
+def test_partly_refused_recipients_keep_only_the_refused_ones(make_mailer, smtp_server, wait_until):
+    smtp_server.refuse_rcpts = {"full@example.org"}
+    m = _smtp(make_mailer, smtp_server)
+    res = m.send_ex("ok@example.org,full@example.org", "", "Subject: split", "x")
+    assert res.status == "queued"
+    assert "full@example.org (550" in res.reason
+    assert smtp_server.wait_for(1)[0].rcpt_tos == ["ok@example.org"]
+    assert m.spool.get(res.spool_id).recipients == ["full@example.org"]
+    smtp_server.refuse_rcpts = set()
+    assert wait_until(lambda: len(m.spool) == 0)
+    mails = smtp_server.wait_for(2)
+    assert [x.rcpt_tos for x in mails] == [["ok@example.org"], ["full@example.org"]]
