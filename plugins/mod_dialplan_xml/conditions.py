@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fsd.log import DEBUG, ERR, WARNING
+from fsd.log import DEBUG, ERR, WARNING, logger
 from fsd.module import APP_ROUTING_EXEC
 
 from . import regexmatch, timematch
@@ -36,6 +36,7 @@ BREAK_ON_TRUE, BREAK_ON_FALSE, BREAK_ALWAYS, BREAK_NEVER = range(4)
 _BREAKS = {"on-true": BREAK_ON_TRUE, "on-false": BREAK_ON_FALSE, "always": BREAK_ALWAYS,
            "never": BREAK_NEVER}
 MAX_RECUR = 100
+_TIME_ATTRS = frozenset(timematch.TIME_ATTRS)
 _TRUE = {"true", "yes", "on", "1", "enabled", "active", "allow", "t", "y"}
 
 
@@ -75,13 +76,17 @@ class ExtensionParser:
     now: datetime | float | None = None
     extension: Extension | None = None
     _chan: str = field(default="", init=False)
+    dbg: bool = field(default=False, init=False)  # build DEBUG lines only if they can show
 
     def __post_init__(self) -> None:
         s = self.session
+        self.dbg = logger.level >= DEBUG
         self._chan = getattr(s, "name", "") or (s.caller_profile.get_field("chan_name") or "")
 
     # -- helpers ---------------------------------------------------------------------
     def log(self, level: int, text: str) -> None:
+        if level > logger.level:
+            return
         try:
             self.session.log(level, text)
         except Exception:  # logging must never break routing
@@ -107,6 +112,8 @@ class ExtensionParser:
         return el.get("expression", "")
 
     def _time_match(self, el: Any) -> int:
+        if _TIME_ATTRS.isdisjoint(el.attrib.keys()):
+            return -1  # the common case: no clock, no timezone lookups
         s = self.session
         offset: int | None = None
         raw = s.get_variable("tod_tz_offset")
@@ -151,7 +158,8 @@ class ExtensionParser:
         count = timematch.atol(loop_attr) if loop_attr is not None else 1
         ext = self._ensure_extension(exten_name)
         for _ in range(max(count, 0)):
-            self.log(DEBUG, f"{space}Dialplan: {self._chan} {kind} {app}({data}) {'INLINE' if inline else ''}")
+            if self.dbg:
+                self.log(DEBUG, f"{space}Dialplan: {self._chan} {kind} {app}({data}) {'INLINE' if inline else ''}")
             if inline:
                 self._exec_inline(app, data)
             else:
@@ -186,8 +194,9 @@ class ExtensionParser:
             space = "|" + "-" * (4 * recur - 1) + " "
             if xexten.get("require-nested") is not None:
                 req_nest = is_true(xexten.get("require-nested"))
-            self.log(DEBUG, f"{space}Dialplan: Processing recursive conditions level:{recur} "
-                            f"[{exten_name}] require-nested={'TRUE' if req_nest else 'FALSE'}")
+            if self.dbg:
+                self.log(DEBUG, f"{space}Dialplan: Processing recursive conditions level:{recur} "
+                                f"[{exten_name}] require-nested={'TRUE' if req_nest else 'FALSE'}")
 
         for xcond in xexten.findall("condition"):
             anti_action = True
@@ -199,11 +208,13 @@ class ExtensionParser:
 
             tm = self._time_match(xcond)
             if tm == 1:
-                self.log(DEBUG, f"{space}Dialplan: {self._chan} Date/Time Match (PASS) [{exten_name}] break={brk_shown}")
+                if self.dbg:
+                    self.log(DEBUG, f"{space}Dialplan: {self._chan} Date/Time Match (PASS) [{exten_name}] break={brk_shown}")
                 anti_action = False
                 proceed = True
             elif tm == 0:
-                self.log(DEBUG, f"{space}Dialplan: {self._chan} Date/TimeMatch (FAIL) [{exten_name}] break={brk_shown}")
+                if self.dbg:
+                    self.log(DEBUG, f"{space}Dialplan: {self._chan} Date/TimeMatch (FAIL) [{exten_name}] break={brk_shown}")
                 proceed = False
 
             capture: Capture | None = None
@@ -217,14 +228,16 @@ class ExtensionParser:
                     data = self._field_data(fld)
                     m = self._perform(data, expression, exten_name)
                     proceed = m is not None
-                    self.log(DEBUG, f"{space}Dialplan: {self._chan} Regex ({'PASS' if m else 'FAIL'}) "
-                                    f"[{exten_name}] {fld}({data}) =~ /{expression}/ break={brk_shown}")
+                    if self.dbg:
+                        self.log(DEBUG, f"{space}Dialplan: {self._chan} Regex ({'PASS' if m else 'FAIL'}) "
+                                        f"[{exten_name}] {fld}({data}) =~ /{expression}/ break={brk_shown}")
                     if m is not None:
                         anti_action = False
                     if "(" in expression:
                         capture = Capture(m, data)
                 elif tm == -1:
-                    self.log(DEBUG, f"{space}Dialplan: {self._chan} Absolute Condition [{exten_name}]")
+                    if self.dbg:
+                        self.log(DEBUG, f"{space}Dialplan: {self._chan} Absolute Condition [{exten_name}]")
                     anti_action = False
                     proceed = True
 
@@ -274,9 +287,11 @@ class ExtensionParser:
         for xr in xcond.findall("regex"):
             rtm = self._time_match(xr)
             if rtm == 1:
-                self.log(DEBUG, f"{space}Dialplan: {self._chan} Date/Time Match (PASS) [{exten_name}]")
+                if self.dbg:
+                    self.log(DEBUG, f"{space}Dialplan: {self._chan} Date/Time Match (PASS) [{exten_name}]")
             elif rtm == 0:
-                self.log(DEBUG, f"{space}Dialplan: {self._chan} Date/TimeMatch (FAIL) [{exten_name}]")
+                if self.dbg:
+                    self.log(DEBUG, f"{space}Dialplan: {self._chan} Date/TimeMatch (FAIL) [{exten_name}]")
             expression = self._expand(self._expression(xr))
             total += 1
             fld = xr.get("field")
@@ -284,8 +299,9 @@ class ExtensionParser:
                 data = self._field_data(fld)
                 m = self._perform(data, expression, exten_name)
                 proceed = m is not None
-                self.log(DEBUG, f"{space}Dialplan: {self._chan} Regex ({'PASS' if m else 'FAIL'}) "
-                                f"[{exten_name}] {fld}({data}) =~ /{expression}/ match={shown}")
+                if self.dbg:
+                    self.log(DEBUG, f"{space}Dialplan: {self._chan} Regex ({'PASS' if m else 'FAIL'}) "
+                                    f"[{exten_name}] {fld}({data}) =~ /{expression}/ match={shown}")
                 cap = Capture(m, data) if "(" in expression else None
                 if m is not None:
                     passed += 1
@@ -303,7 +319,8 @@ class ExtensionParser:
                     capture = cap
             elif rtm in (-1, 1):
                 if rtm == -1:
-                    self.log(DEBUG, f"{space}Dialplan: {self._chan} Absolute Condition [{exten_name}] match={shown}")
+                    if self.dbg:
+                        self.log(DEBUG, f"{space}Dialplan: {self._chan} Absolute Condition [{exten_name}] match={shown}")
                 passed += 1
                 proceed = True
                 if not all_ and not xor:
