@@ -271,7 +271,7 @@ class Switch:
     def _heartbeat_loop(self) -> None:
         from fsd.events import Event
 
-        interval = max(1, self.setting_int("heartbeat-interval", 20))
+        interval = max(1, self.setting_int("event-heartbeat-interval", self.setting_int("heartbeat-interval", 20)))
         while not self.stopped.wait(interval):
             if not self.running:
                 return
@@ -294,7 +294,13 @@ class Switch:
 
     def api_execute(self, cmd: str, args: str = "", session: Any = None,
                     stream: Stream | None = None) -> str:
-        """Run an API command and return its output (the core's ``switch_api_execute``)."""
+        """Run an API command and return its output (the core's ``switch_api_execute``).
+        ``api_execute("show channels")`` works too: without ``args`` the first word is the
+        command."""
+        if not args and " " in cmd.strip():
+            from fsd.api import split_command
+
+            cmd, args = split_command(cmd)
         return self.api.execute(cmd, args, session, stream)[0]
 
     def expand(self, text: str, session: Any = None, lookup: Any = None) -> str:

@@ -1,0 +1,95 @@
+"""Helpers for tests (fsd's own and plugin authors'): a real switch on a temporary base.
+
+    from fsd.testing import running_switch
+    with running_switch(tmp_path, modules=["mod_commands", "mod_loopback"]) as sw:
+        assert sw.api_execute("version").startswith("FreeSWITCH Version")
+
+The configuration is the embedded default, copied into ``<base>/conf``; listeners are moved
+to ephemeral ports (never 5060/8021/8080), and ``modules`` replaces the module list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from fsd.dirs import Dirs, embedded_conf_dir, embedded_scripts_dir
+from fsd.switch import Switch
+
+#: Every bundled module, in the default load order.
+ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_dptools",
+               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua"]
+
+
+def prepare_base(base: str | os.PathLike, modules: list[str] | None = None,
+                 extra_files: dict[str, str] | None = None,
+                 switch_settings: dict[str, str] | None = None) -> Dirs:
+    """Lay out a base directory with the embedded config, made safe for tests."""
+    base = Path(base)
+    conf = base / "conf"
+    if not conf.exists():
+        shutil.copytree(embedded_conf_dir(), conf)
+    scripts = embedded_scripts_dir()
+    if scripts and not (base / "scripts").exists():
+        shutil.copytree(scripts, base / "scripts")
+    esl = conf / "autoload" / "event_socket.conf.xml"
+    if esl.exists():
+        text = esl.read_text()
+        text = re.sub(r'(name="listen-port"\s+value=")[^"]*(")', r"\g<1>0\2", text)
+        esl.write_text(text)
+    if modules is not None:
+        lines = "\n".join(f'    <load module="{m}"/>' for m in modules)
+        (conf / "autoload" / "modules.conf.xml").write_text(
+            f'<configuration name="modules.conf" description="Modules">\n  <modules>\n{lines}\n'
+            f"  </modules>\n</configuration>\n")
+    if switch_settings:
+        sw = conf / "autoload" / "switch.conf.xml"
+        text = sw.read_text()
+        for k, v in switch_settings.items():
+            # Drop every line naming the param (commented or not), then set it once.
+            text = re.sub(rf'^.*<param name="{re.escape(k)}"[^>]*/>.*\n', "", text, flags=re.M)
+            text = text.replace("<settings>", f'<settings>\n    <param name="{k}" value="{v}"/>', 1)
+        sw.write_text(text)
+    for rel, content in (extra_files or {}).items():
+        p = base / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(content)
+    return Dirs.from_base(str(base))
+
+
+@contextlib.contextmanager
+def running_switch(base: str | os.PathLike, modules: list[str] | None = None,
+                   extra_files: dict[str, str] | None = None,
+                   switch_settings: dict[str, str] | None = None) -> Iterator[Switch]:
+    """Start a real Switch; on exit hang up everything, stop it, and check that no session
+    or session thread is left behind."""
+    dirs = prepare_base(base, modules, extra_files, switch_settings)
+    sw = Switch(dirs)
+    sw.start()
+    try:
+        yield sw
+    finally:
+        sw.shutdown()
+        leftover = [t.name for t in threading.enumerate() if t.name.startswith("session-")]
+        deadline = time.time() + 5
+        while leftover and time.time() < deadline:
+            time.sleep(0.05)
+            leftover = [t.name for t in threading.enumerate() if t.name.startswith("session-")]
+        assert not sw.sessions, f"sessions left behind: {list(sw.sessions)}"
+        assert not leftover, f"session threads left behind: {leftover}"
+
+
+def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:
+    """Poll ``predicate`` until true or ``timeout``; returns its last value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
