@@ -31,7 +31,8 @@ DEFAULT_MODULES = ["mod_commands", "mod_event_socket"]
 def write_esl_params(base: str | os.PathLike, params: dict[str, str]) -> None:
     """Set (or add) ``<param name=k value=v/>`` in the base's event_socket.conf.xml."""
     path = Path(base) / "conf" / "autoload" / "event_socket.conf.xml"
-    text = path.read_text()
+    # comments hold example params (tls-cert...) that must not be the ones edited
+    text = re.sub(r"<!--.*?-->", "", path.read_text(), flags=re.S)
     for k, v in params.items():
         pat = re.compile(rf'(<param name="{re.escape(k)}"\s+value=")[^"]*(")')
         if pat.search(text):
@@ -51,6 +52,10 @@ def esl_daemon(base: str | os.PathLike, modules: list[str] | None = None,
         mods.append("mod_event_socket")
     dirs = prepare_base(base, mods, extra_files)
     write_esl_params(base, {"listen-port": "0", **(esl_params or {})})
+    # as in the shipped modules.conf.xml: without its event socket the daemon must not run
+    mc = Path(base) / "conf" / "autoload" / "modules.conf.xml"
+    mc.write_text(mc.read_text().replace('module="mod_event_socket"/>',
+                                         'module="mod_event_socket" critical="true"/>'))
     sw = Switch(dirs)
     sw.start()
     try:
