@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from fsd.log import DEBUG, ERR, log
+from fsd.log import ERR, log
 
 from .backends import DbError, to_text
 from .dsn import SQLITE, DsnError, join_dsn
@@ -93,7 +93,8 @@ class DbHandle:
             self._lease = lease
             # Collected without release(): the connection still goes back to the pool.
             self._finalizer = weakref.finalize(self, lease.release)
-            log(DEBUG, f"DBH handle {id(lease.backend):#x} Connected.")
+            # (FreeSWITCH logs "Connected."/"released." at DEBUG10, below any level a
+            # console shows; they are left out here, being on every script's hot path.)
 
     def _connect_failed(self, reason: str) -> None:
         log(ERR, f"database connection error: {reason}")
@@ -122,7 +123,6 @@ class DbHandle:
             self._finalizer.detach()
             self._finalizer = None
         lease.release()
-        log(DEBUG, f"DBH handle {id(lease.backend):#x} released.")
         return True
 
     def __enter__(self) -> DbHandle:
