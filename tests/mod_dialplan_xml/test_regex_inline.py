@@ -217,3 +217,19 @@ def test_perform_reports_compile_errors():
     assert regexmatch.perform("a\nb", "a.b") is None
     # PCRE without UTF: \d is ASCII only.
     assert regexmatch.perform("\u0661", r"^\d$") is None
+
+
+def test_slow_regex_is_cut_off_and_false(dp, monkeypatch):
+    monkeypatch.setattr(regexmatch, "SEARCH_TIMEOUT", 1e-6)
+    dp.load("""
+    <context name="default">
+      <extension name="slow">
+        <condition field="${big}" expression="(a|b)*c">
+          <action application="log" data="INFO never"/>
+          <anti-action application="log" data="INFO cut off"/>
+        </condition>
+      </extension>
+    </context>""")
+    s = dp.session("1", variables={"big": "ab" * 200000})
+    assert _apps(dp.hunt(s)) == ["INFO cut off"]
+    assert any("[slow]" in t and "timed out" in t for t in dp.logs(ERR))
