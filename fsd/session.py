@@ -261,8 +261,8 @@ class Session:
         with self.cond:
             self._break = True
             self.cond.notify_all()
-        if self.media is not None and hasattr(self.media, "stop_all"):
-            self.media.stop_all()
+        if self.media is not None:
+            self.media.break_media()
 
     def clear_break(self) -> None:
         self._break = False
@@ -457,8 +457,8 @@ class Session:
                 self.log(ERR, f"state listener failed: {e}")
         if self.peer is not None:
             self.break_()
-        if self.media is not None and hasattr(self.media, "stop_all"):
-            self.media.stop_all()
+        if self.media is not None:
+            self.media.break_media()
         self.log(NOTICE, f"Transfer {self.name} to {new.dialplan}[{extension}@{new.context}]")
         return True
 
@@ -616,10 +616,10 @@ class Session:
 
     def queue_dtmf(self, digits: str, duration_ms: int = 100, source: str = "APP") -> None:
         """DTMF arriving at this channel (from the endpoint, uuid_recv_dtmf…)."""
-        if self.media is not None and hasattr(self.media, "queue_dtmf"):
+        if self.media is not None:
+            # The port fires DTMF events when a digit is taken off its queue.
             for d in digits:
-                self.media.queue_dtmf(d, duration_ms)
-                self._fire_dtmf(d, duration_ms, source)
+                self.media.queue_dtmf(d, duration_ms * 8, source)
             self.wake()
             return
         with self.cond:
@@ -638,8 +638,9 @@ class Session:
         self.log(DEBUG if not self.var_true("sensitive_dtmf") else DEBUG, f"RECV DTMF {digit if not self.var_true('sensitive_dtmf') else 'X'}:{duration_ms * 8}")
 
     def pop_dtmf(self) -> tuple[str, int] | None:
-        if self.media is not None and hasattr(self.media, "pop_dtmf"):
-            return self.media.pop_dtmf()
+        if self.media is not None:
+            d = self.media.get_dtmf(0)
+            return (d.digit, d.duration) if d is not None else None
         with self.cond:
             return self._dtmf.popleft() if self._dtmf else None
 

@@ -334,6 +334,29 @@ class Switch:
                 f"{s} second{'s' if s != 1 else ''}, {ms} millisecond{'s' if ms != 1 else ''}, "
                 f"{us} microsecond{'s' if us != 1 else ''}")
 
+    # -- media hooks (the call model calls these; fsd/session_media.py implements them) --
+    def attach_media(self, session: Any) -> None:
+        """Give a new session its media port."""
+        from fsd import session_media
+
+        session_media.attach_media(self, session)
+
+    def link_media(self, a: Any, b: Any) -> None:
+        """Connect two channels' media back to back (a loopback pair)."""
+        from fsd import session_media
+
+        session_media.link_media(self, a, b)
+
+    def bridge_media(self, a: Any, b: Any) -> None:
+        from fsd import session_media
+
+        session_media.bridge_media(self, a, b)
+
+    def unbridge_media(self, a: Any, b: Any) -> None:
+        from fsd import session_media
+
+        session_media.unbridge_media(self, a, b)
+
     # -- session accounting (used by the call model) --------------------------------
     def note_session_start(self) -> None:
         now = time.time()
