@@ -255,7 +255,8 @@ def _wait_for_answer(legs: list[Session], timeout: int, early_ok: bool,
     while time.monotonic() < deadline:
         alive = [leg for leg in legs if leg.up()]
         for leg in legs:
-            if leg.up() and (leg.answered() or (early_ok and leg.early_media())):
+            # An answered leg is a success even if it already hung up again.
+            if leg.answered() or (early_ok and leg.up() and leg.early_media()):
                 return leg, "SUCCESS"
         if not alive:
             causes_seen = [leg.hangup_cause for leg in legs if leg.hangup_cause]

@@ -37,7 +37,8 @@ DIALPLAN = """<include>
     </condition>
   </extension>
   <extension name="time_never">
-    <condition field="destination_number" expression="^timed$" year="1999">
+    <condition field="destination_number" expression="^timed$"/>
+    <condition year="1999">
       <action application="set" data="tod=1999"/>
       <anti-action application="set" data="tod=not1999"/>
       <anti-action application="answer"/>
@@ -53,7 +54,7 @@ DIALPLAN = """<include>
   <extension name="hook">
     <condition field="destination_number" expression="^hook$">
       <action application="set" data="my_custom_var=custom42"/>
-      <action application="set" data="api_hangup_hook=global_setvar hook_saw=${my_custom_var}/${hangup_cause}"/>
+      <action application="set" data="api_hangup_hook=global_setvar hook_saw=\${my_custom_var}/\${hangup_cause}"/>
       <action application="answer"/>
       <action application="park"/>
     </condition>

@@ -103,7 +103,7 @@ def test_sequential_and_simultaneous_targets(sw):
 
 
 def test_malformed_dial_strings(sw):
-    assert sw.api_execute("originate {unterminated=1 &park()").startswith("-ERR")
+    assert sw.api_execute("originate {unterminated=1 &park()").startswith(("-ERR", "-USAGE"))
     assert sw.api_execute("originate noslash &park()").startswith("-ERR")
     assert sw.api_execute("originate null/x").startswith("-USAGE")
     assert sw.api_execute("originate null/x &no_such_app()").startswith("-ERR Invalid Application")
@@ -155,6 +155,7 @@ def test_bridge_and_continue_on_fail(sw, events):
 def test_event_sequence_for_a_call(sw, events):
     a, out = originate(sw, "null/seq &park()")
     assert a, out
+    events.wait("CHANNEL_PARK", a)
     sw.api_execute(f"uuid_kill {a}")
     events.wait("CHANNEL_DESTROY", a)
     names = [e.name for e in events.events if e.get_header("Unique-ID") == a]
