@@ -10,10 +10,10 @@ from fsd.testing import running_switch, wait_until
 
 CALL_MODULES = ["mod_commands", "mod_dptools", "mod_loopback", "mod_dialplan_xml"]
 
-DIALPLAN = """<include>
+DIALPLAN = r"""<include>
 <context name="t">
   <extension name="capture">
-    <condition field="destination_number" expression="^cap(\\d+)-(\\d+)$">
+    <condition field="destination_number" expression="^cap(\d+)-(\d+)$">
       <action application="set" data="first=$1"/>
       <action application="set" data="second=$2"/>
       <action application="answer"/>
