@@ -107,6 +107,8 @@ class Listener(asyncio.Protocol):
         self.static_work: queue.Queue | None = None  # static outbound: jobs for the session thread
         self.kill_reason: str | None = None
 
+        self._busy = False
+        self._pending_down = False
         self._scheduled = False
         self._write_paused = False
         self._closing = False
@@ -218,7 +220,16 @@ class Listener(asyncio.Protocol):
                     break
                 quiet = first and self.outbound and not pkt.command.lower().startswith("connect")
                 first = False
-                await handle(self, pkt, quiet=quiet)
+                self._busy = True
+                try:
+                    await handle(self, pkt, quiet=quiet)
+                finally:
+                    self._busy = False
+                if self._pending_down:
+                    # as in FreeSWITCH, a hangup is noticed between commands: the reply
+                    # of the command that hung up goes out before the linger notice
+                    self._pending_down = False
+                    self.channel_down()
         except Exception as e:  # a bug here must not kill the loop or leak the socket
             import traceback
 
@@ -253,6 +264,13 @@ class Listener(asyncio.Protocol):
         self.equeue.clear()
         self.lqueue.clear()
         self.done.set()
+        s = self.session
+        if s is not None and self.outbound and self.async_mode:
+            resume = self.resume or (s.get_variable("socket_resume") or "").lower() == "true"
+            if resume and s.ready():
+                s.set_state("CS_EXECUTE")  # ends the park: the extension goes on
+            if hasattr(s, "wake"):
+                s.wake()
         if self.settings.debug:
             log(DEBUG, "Connection Closed")
 
@@ -365,7 +383,11 @@ class Listener(asyncio.Protocol):
         """Loop thread: the controlled channel hung up (linger or close, §14.5)."""
         if self.handle_disco or not self.running:
             return
+        if self._busy:
+            self._pending_down = True
+            return
         self.handle_disco = True
+        self._flush(final=True)  # what was queued before the hangup goes first
         if self.linger:
             s = self.session
             name = getattr(s, "name", "") if s is not None else ""

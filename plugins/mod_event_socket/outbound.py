@@ -109,16 +109,18 @@ def _resolve(fut: asyncio.Future) -> None:
 
 
 def _run_async(lst: Listener, session: Any) -> None:
-    """Async socket: wait for ``connect``, then park; queued messages run in the park."""
+    """Async socket: wait for ``connect``, then park; queued messages run in the park.
+    The park ends on hangup, transfer, or when the socket ends with ``resume``."""
     while not lst.connected.wait(0.05):
         if not _ready(session):
             break
     if lst.running and _ready(session):
-        session.park()
-    if lst.resume or _true(session.get_variable("socket_resume")):
-        setter = getattr(session, "set_state", None)
-        if setter is not None and _ready(session):
-            setter("CS_EXECUTE")
+        if "park" in session.switch.applications:
+            session.execute("park", "")
+        else:  # without mod_dptools: serve the queue until hangup
+            while _ready(session) and not lst.done.is_set():
+                session.process_messages()
+                session.wait_for(lambda: session.has_messages() or lst.done.is_set(), 0.2)
 
 
 def _ready(session: Any) -> bool:

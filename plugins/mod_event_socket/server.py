@@ -10,12 +10,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from fsd.events import event_id
 from fsd.log import DEBUG, ERR, INFO, LogRecord, log
 
 from . import protocol as P
 from .acl import AccessList, resolve
 from .config import ESLSettings
 from .listener import Listener, QueuedEvent
+
+_CHANNEL_HANGUP = event_id("CHANNEL_HANGUP")
 
 
 class ESLServer:
@@ -121,8 +124,10 @@ class ESLServer:
         loop = self.loop
 
         def on_hangup(*_a: Any) -> None:
+            # Normally CHANNEL_HANGUP passing through on_event triggers channel_down, after
+            # the event itself is queued; this is the fallback if it never comes.
             try:
-                loop.call_soon_threadsafe(lst.channel_down)
+                loop.call_soon_threadsafe(loop.call_later, 0.5, lst.channel_down)
             except RuntimeError:
                 pass
 
@@ -136,19 +141,34 @@ class ESLServer:
             return
         lst.divert = on
         s = lst.session
-        setter = getattr(s, "set_event_diverter", None) if s is not None else None
-        if setter is not None:
-            setter((lambda ev: lst.push_event(QueuedEvent(ev))) if on else None)
+        if s is None:
+            return
+
+        def drain(session: Any) -> None:
+            pop = getattr(session, "pop_event", None)
+            while pop is not None and lst.running:
+                ev = pop()
+                if ev is None:
+                    break
+                lst.push_event(QueuedEvent(ev))
+
+        if on:
+            s.divert_listener = drain
+            drain(s)
+        elif getattr(s, "divert_listener", None) is not None:
+            s.divert_listener = None
 
     # ------------------------------------------------------------ fan-out
 
     def on_event(self, event: Any) -> None:
         """Dispatch thread: offer one fired event to every listener that wants it."""
+        eid = event.event_id
+        if eid == _CHANNEL_HANGUP:
+            self._hangup_seen(event)
         listeners = self._event_listeners
         if not listeners:
             return
         item: QueuedEvent | None = None
-        eid = event.event_id
         sub = event.subclass
         for lst in listeners:
             if not lst.running or not lst.subs.wants(eid, sub):
@@ -163,6 +183,15 @@ class ESLServer:
             if item is None:
                 item = QueuedEvent(event)
             lst.push_event(item)
+
+    def _hangup_seen(self, event: Any) -> None:
+        uuid = event.get_header("Unique-ID")
+        for lst in self.listeners:
+            if lst.session is not None and lst.session_uuid == uuid:
+                try:
+                    self.loop.call_soon_threadsafe(lst.channel_down)
+                except RuntimeError:
+                    pass
 
     def on_log(self, record: LogRecord) -> None:
         listeners = self._log_listeners

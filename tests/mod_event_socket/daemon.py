@@ -20,8 +20,8 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-from fsd.testing import prepare_base
 from fsd.switch import Switch
+from fsd.testing import prepare_base
 
 HOST = "127.0.0.1"
 PASSWORD = "ClueCon"
