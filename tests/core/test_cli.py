@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -20,12 +19,7 @@ def run(args, **kw):
     return subprocess.run(FSD + args, capture_output=True, text=True, timeout=60, **kw)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from fsd.cli import _alive  # noqa: E402  (a zombie counts as stopped)
 
 
 def test_version_and_help():
