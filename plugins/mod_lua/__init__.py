@@ -1,9 +1,9 @@
 """mod_lua: FreeSWITCH's Lua scripting on lupa (Lua 5.3).  Thin module entry: the logic is
 in entry.py (start-up paths), runtime.py (one run), bindings/ (the Lua API).
 
-The ``lua`` dialplan application is registered once the Session binding exists; until
-then scripts run through the ``lua`` and ``luarun`` APIs, hooks, the XML handler and
-startup scripts.
+Interfaces: the ``lua`` dialplan and chat applications, the ``lua``, ``luarun``,
+``lua_list`` and ``lua_kill`` APIs, the ``LUA`` dialplan, lua.conf.xml hooks, XML handler
+and startup scripts.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import fsd
+from fsd.module import APP_ROUTING_EXEC, APP_SUPPORT_NOMEDIA, APP_ZOMBIE_EXEC
 
 from .config import parse_config
 from .entry import LuaEntry
@@ -27,6 +28,12 @@ def fsd_module_load(module: Any) -> None:
     module.add_api("luarun", "run a script", "<script>", entry.api_luarun)
     module.add_api("lua_list", "list running Lua scripts (fsd)", "", entry.api_lua_list)
     module.add_api("lua_kill", "stop a running Lua script (fsd)", "<id>|all", entry.api_lua_kill)
+    module.add_application("lua", entry.app_lua, "Launch LUA ivr", "<script>",
+                           APP_ROUTING_EXEC | APP_SUPPORT_NOMEDIA | APP_ZOMBIE_EXEC)
+    if hasattr(module, "add_chat_application") and hasattr(sw, "chat_applications"):
+        module.add_chat_application("lua", entry.chat_lua)
+    module.add_dialplan("LUA", entry.dialplan_hunt)
+    module.bind_event("API", None, entry.on_api_event)
     for hook in cfg.hooks:
         module.bind_event(hook.event, hook.subclass, entry.hook_callback(hook))
     if cfg.xml_handler_script and cfg.xml_handler_sections:

@@ -82,6 +82,67 @@ class LuaEntry:
                 stream.write("-ERR Cannot execute script\n")
         return None
 
+    # -- dialplan application `lua` ------------------------------------------------------
+    def app_lua(self, session: Any, data: str) -> None:
+        """``<action application="lua" data="script.lua args"/>``: globals ``session``
+        (no auto-hangup) and ``argv``; when the script ends the dialplan goes on."""
+        if not data or not data.strip():
+            log(ERR, "no args specified!\n", uuid=session.uuid, file="mod_lua.cpp",
+                func="lua_function", line=0)
+            return
+        self.run_string(data, objects={"session": ("Session", session)}, uuid=session.uuid)
+
+    # -- chat application `lua` -------------------------------------------------------------
+    def chat_lua(self, message: Any, data: str) -> None:
+        """Chatplan ``lua``: the global ``message`` is the chat event."""
+        if not data or not data.strip():
+            log(ERR, "no args specified!\n", file="mod_lua.cpp", func="lua_chat_function", line=0)
+            return
+        self.run_string(data, objects={"message": ("Event", message)})
+
+    # -- dialplan interface `LUA` -------------------------------------------------------------
+    def dialplan_hunt(self, session: Any, args: str = "") -> list[tuple[str, str]]:
+        """Dialplan type ``LUA``: the caller profile's context names the script
+        (``lua/dialplan.lua`` when empty); the script sets ``ACTIONS``."""
+        prof = session.caller_profile
+        script = (getattr(prof, "context", "") or "").strip() or "lua/dialplan.lua"
+        res = self.run_string(script, objects={"session": ("Session", session)},
+                              collect=("ACTIONS",), uuid=session.uuid)
+        if not res.ok:
+            return []
+        actions = res.collected.get("ACTIONS")
+        if actions is None:
+            return []
+        if not isinstance(actions, list):
+            if isinstance(actions, dict) and not actions:
+                return []
+            log(ERR, "ACTIONS is not a table\n", uuid=session.uuid)
+            return []
+        out: list[tuple[str, str]] = []
+        for item in actions:
+            if isinstance(item, str):
+                out.append((item, ""))
+            elif isinstance(item, list) and item and all(isinstance(x, str) for x in item):
+                out.append((item[0], item[1] if len(item) > 1 else ""))
+            else:
+                log(ERR, "ACTIONS: every item must be a string or a table of strings\n",
+                    uuid=session.uuid)
+                return []
+        return out
+
+    # -- uuid_kill stops the scripts bound to that channel ---------------------------------------
+    def on_api_event(self, event: Any) -> None:
+        """Fired API parameter events: a ``uuid_kill <uuid>`` also stops every script
+        bound to that channel (a pure-Lua endless loop included)."""
+        if (event.get_header("API-Command") or "").lower() != "uuid_kill":
+            return
+        uuid = (event.get_header("API-Command-Argument") or "").split(" ")[0].strip()
+        if not uuid:
+            return
+        for c in self.registry.list():
+            if c.uuid == uuid:
+                c.kill(f"channel {uuid} killed")
+
     # -- API `luarun` and startup scripts --------------------------------------------------
     def luarun(self, text: str) -> threading.Thread:
         """Start ``text`` in its own thread with only ``argv``; returns the thread."""

@@ -120,6 +120,9 @@ class RunContext:
         self.lua: Any = None  # the LuaRuntime, only while running
         self._cpu0 = 0.0
         self._resources: list[Any] = []
+        self._on_kill: list[Any] = []
+        self.export: Any = None  # the bootstrap's entry points, only while running
+        self.sessions: list[Any] = []  # Session binding objects of this run
 
     # -- containment ------------------------------------------------------------------
     def kill(self, reason: str = "killed") -> None:
@@ -128,6 +131,40 @@ class RunContext:
         if not self.kill_event.is_set():
             self.kill_reason = reason
             self.kill_event.set()
+            for cb in list(self._on_kill):
+                try:
+                    cb()  # e.g. break the session's media so a blocking call returns
+                except Exception as e:
+                    log(ERR, f"mod_lua: kill callback failed: {e}", uuid=self.uuid)
+
+    def on_kill(self, cb: Any) -> None:
+        """Run ``cb()`` when the script is told to stop (any thread)."""
+        self._on_kill.append(cb)
+        if self.kill_event.is_set():
+            cb()
+
+    def raise_in_lua(self, message: str) -> None:
+        """Make the binding method now running raise a Lua error ``message`` (a plain
+        string, as C's lua_error) when it returns (classes with ``signals``)."""
+        if self.export is not None:
+            self.export.sig.e = message
+
+    def call(self, fn: Any, *args: Any) -> tuple[bool, Any]:
+        """Call a Lua function from a binding: ``(True, first result)`` or ``(False,
+        message with file:line and traceback)``.  A kill propagates as ScriptKilled."""
+        try:
+            res = self.export.call(fn, *args)
+        except lua53.LuaError as e:
+            if self.killed():
+                raise ScriptKilled(self.kill_reason) from None
+            return False, str(e)
+        if not isinstance(res, tuple):
+            res = (res,)
+        if self.killed():
+            raise ScriptKilled(self.kill_reason)
+        if res[0]:
+            return True, res[1] if len(res) > 1 else None
+        return False, clean_traceback(str(res[1]) if len(res) > 1 else "error")
 
     def killed(self) -> bool:
         return self.kill_event.is_set()
@@ -221,6 +258,7 @@ class LuaState:
             "cpath": host.package_cpath,
         })
         self.export = boot(lua.table_from(pytable), opt)
+        ctx.export = self.export
 
     def wrap(self, cls: str, obj: Any) -> Any:
         return self.export.wrap(cls, obj)
@@ -233,9 +271,13 @@ class LuaState:
 
     def close(self) -> None:
         """Release everything; the state is gone when the last reference drops."""
-        self.ctx.close_resources()
-        self.export = None
-        self.ctx.lua = None
+        try:
+            self.ctx.close_resources()
+        finally:
+            self.export = None
+            self.ctx.export = None
+            self.ctx.lua = None
+            self.ctx.sessions = []
         self.lua = None
 
     def __enter__(self) -> LuaState:

@@ -116,11 +116,21 @@ local function WRAPR(cls, o, ...)
   return WRAP[cls](o)
 end
 
+-- a binding sets SIG.e to have a plain-string Lua error raised when it returns
+local SIG = {}
+
 local FS = {}
 _G.freeswitch = FS
 package.loaded.freeswitch = FS
 
 --@@BINDINGS@@
+
+-- ESL's classes live in the ESL module (require "ESL"), not in freeswitch
+do
+  local ESLT = {ESLconnection = FS.ESLconnection, ESLevent = FS.ESLevent}
+  FS.ESLconnection, FS.ESLevent = nil, nil
+  package.preload.ESL = function() _G.ESL = ESLT return ESLT end
+end
 
 -- Search paths for require (lua.conf.xml script-directory / module-directory)
 if OPT.path then package.path = OPT.path end
@@ -190,5 +200,19 @@ function EXPORT.set_global(name, v) _G[name] = v end
 function EXPORT.get_global(name) return _G[name] end
 
 function EXPORT.is_killed() return killed end
+
+EXPORT.sig = SIG
+
+-- call a script function by value from Python, with the message handler (so errors carry
+-- file:line and a traceback) but without catching the kill
+function EXPORT.call(f, ...)
+  local res = table.pack(raw_xpcall(f, function(e)
+    if e == KILL or killed or py_killed() then killed = true return KILL end
+    if type(e) == "string" then return debug_traceback(e, 2) end
+    return debug_traceback(py_describe(e), 2)
+  end, ...))
+  if not res[1] and res[2] == KILL then error(KILL, 0) end
+  return table.unpack(res, 1, res.n)
+end
 
 return EXPORT

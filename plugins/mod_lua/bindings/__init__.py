@@ -25,7 +25,8 @@ _CONSTS: dict[str, int | str] = {}
 adopters: dict[str, Callable[[Any, Any], Any]] = {}
 
 # Modules defining the built-in bindings, imported on first use of the registry.
-_BUILTIN = ("funcs", "event", "consumer", "api", "stream", "json", "dtmf")
+_BUILTIN = ("funcs", "event", "consumer", "api", "stream", "json", "dtmf", "session", "dbh",
+            "ivrmenu", "calls", "esl")
 _loaded = False
 
 

@@ -67,6 +67,9 @@ class Method:
     aliases: tuple[str, ...] = ()
     swig_name: str | None = None  # name used in error messages when it differs
 
+    def __post_init__(self) -> None:
+        self.params = [p if isinstance(p, Arg) else Arg(p) for p in self.params]
+
     @property
     def min_args(self) -> int:
         return len(self.params) if self.required is None else self.required
@@ -82,6 +85,13 @@ class ClassSpec:
     getters: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     gc: Callable[[Any], Any] | None = None  # called when the Lua proxy is collected
     lua_ctor: str | None = None  # a Lua constructor replacing ctor (pure-Lua classes)
+    #: Lua statements run after an instance proxy ``p`` wraps Python object ``o``
+    lua_on_wrap: str | None = None
+    #: methods may ask (through ``ctx.raise_in_lua``) for a Lua error to be raised with a
+    #: plain string once they return (Session's hangup-hook "exit", destroy(errmsg))
+    signals: bool = False
+    #: more entries for the ``F`` table (Python helpers the Lua snippets call)
+    extra_funcs: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,7 +172,15 @@ def _method_lua(cls: ClassSpec, m: Method) -> str:
         f"  if o == nil then TE({_lua_str(label)}, 1, {_lua_str(cls.name + ' *')}, self) end",
     ]
     lines += ["  " + s for s in _checks(label, m.params, 2, _KNOWN, m.min_args)]
-    lines.append("  " + _call_expr(m, key, "o", n, cls))
+    expr = _call_expr(m, key, "o", n, cls)
+    if cls.signals:
+        # one result at most for such classes; a pending error string is raised here,
+        # in the script's frame, exactly as a C binding calling lua_error would
+        lines.append("  local r = " + expr[len("return "):])
+        lines.append("  local e = SIG.e if e ~= nil then SIG.e = nil error(e, 0) end")
+        lines.append("  return r")
+    else:
+        lines.append("  " + expr)
     lines.append("end")
     return "\n".join(lines)
 
@@ -214,7 +232,8 @@ def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
                   f"pcall(F[{_lua_str(cls.name + '.@gc')}], o) end end")
         out.append(f"  local mt = {{__index = index, __name = {q}, __metatable = false{gc}}}")
         out.append(f"  MT[{q}] = mt")
-        out.append(f"  WRAP[{q}] = function(o) local p = setmetatable({{}}, mt) R[p] = o return p end")
+        on_wrap = cls.lua_on_wrap or ""
+        out.append(f"  WRAP[{q}] = function(o) local p = setmetatable({{}}, mt) R[p] = o {on_wrap} return p end")
         if cls.lua_ctor is not None:
             ctor = cls.lua_ctor
         elif cls.ctor is not None:
@@ -260,6 +279,7 @@ def python_table(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> dict[str,
             table[f"{cls.name}.@get"] = get
         if cls.gc is not None:
             table[f"{cls.name}.@gc"] = cls.gc
+        table.update(cls.extra_funcs)
     for f in funcs:
         if f.method.func is not None:
             table[f"fs.{f.method.name}"] = f.method.func
