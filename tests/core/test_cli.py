@@ -155,3 +155,27 @@ def test_log_file_written(tmp_path):
     assert p.returncode == 0
     log = Path(tmp_path / "log" / "fsd.log").read_text()
     assert "Successfully Loaded [mod_commands]" in log
+
+
+def test_port_taken_is_a_one_line_error_naming_the_port(tmp_path):
+    import re
+    import socket
+
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen(1)
+    port = blocker.getsockname()[1]
+    try:
+        prepare_base(tmp_path, ["mod_commands", "mod_event_socket"])
+        mc = tmp_path / "conf" / "autoload" / "modules.conf.xml"
+        mc.write_text(mc.read_text().replace('module="mod_event_socket"',
+                                             'module="mod_event_socket" critical="true"'))
+        esl = tmp_path / "conf" / "autoload" / "event_socket.conf.xml"
+        esl.write_text(re.sub(r'(name="listen-port"\s+value=")[^"]*(")', rf"\g<1>{port}\2", esl.read_text()))
+        r = run(["-nc", "-base", str(tmp_path)])
+        assert r.returncode == 1
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(port) in lines[0], r.stderr
+    finally:
+        blocker.close()
+        run(["-stop", "-base", str(tmp_path)])
