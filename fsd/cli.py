@@ -255,6 +255,9 @@ def run_switch(opts: Options, dirs: Dirs, console: bool) -> int:
         lock.release()
         return 1
     report("READY")
+    from fsd.console import set_colour
+
+    set_colour(switch.setting_bool("colorize-console", True))
     try:
         if console:
             run_console(switch)

@@ -31,6 +31,15 @@ def attach_console_log(level: int, colour: bool | None = None, stream=None) -> N
     _console_sink = logger.add_sink(ConsoleSink(stream or sys.stdout, colour), level)
 
 
+def set_colour(enabled: bool) -> None:
+    """``colorize-console``: colour only when enabled and the console is a terminal."""
+    if _console_sink is None:
+        return
+    sink = logger.sink(_console_sink)
+    if sink is not None:
+        sink.colour = bool(enabled) and sink.stream.isatty()
+
+
 def console_level(level: int | None = None) -> int:
     """Get or set the console's log level (``console loglevel``)."""
     global _console_level

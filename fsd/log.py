@@ -97,6 +97,11 @@ class Logger:
             self._sinks[sid] = (level, sink)
             return sid
 
+    def sink(self, sid: int) -> Sink | None:
+        """The sink registered under ``sid`` (or None)."""
+        entry = self._sinks.get(sid)
+        return entry[1] if entry else None
+
     def set_sink_level(self, sid: int, level: int) -> None:
         with self._lock:
             if sid in self._sinks:
