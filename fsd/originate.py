@@ -185,6 +185,7 @@ def create_leg(switch: Switch, target: Target, gvars: dict[str, str], originator
     profile = _outbound_profile(switch, originator, variables, target.rest, cid_name, cid_num)
     req = OutgoingRequest(switch, target.rest, variables, originator, profile)
     leg = ep.outgoing(req)
+    leg._run_on_hooks("originate")
     if originator is not None:
         leg.originator_profile = originator.caller_profile
         originator.originatee_profile = leg.caller_profile
@@ -231,6 +232,7 @@ def originate(switch: Switch, dial: str, originator: Session | None = None,
             if leg is not winner and leg.up():
                 leg.hangup("LOSE_RACE" if winner else cause)
         if winner is not None:
+            winner._run_on_hooks("post_originate")
             if originator is not None:
                 originator.set_variable("originate_disposition", "SUCCESS")
                 originator.set_variable("DIALSTATUS", "SUCCESS")

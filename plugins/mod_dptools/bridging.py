@@ -41,6 +41,8 @@ def bridge_sessions(a: Session, b: Session, own_b_leg: bool = False) -> str:
         return b.hangup_cause or a.hangup_cause or "NORMAL_CLEARING"
     if not a.answered():
         a.answer()
+    a._run_on_hooks("pre_bridge")
+    b._run_on_hooks("pre_bridge")
     b.set_state("CS_EXCHANGE_MEDIA")
     a.set_state("CS_EXCHANGE_MEDIA")
     a._set_state("CS_EXCHANGE_MEDIA")
@@ -58,6 +60,9 @@ def bridge_sessions(a: Session, b: Session, own_b_leg: bool = False) -> str:
     ev.add_header("Bridge-B-Unique-ID", b.uuid)
     a.switch.events.fire(ev)
     cause = b.hangup_cause or "NORMAL_CLEARING"
+    for s in (a, b):
+        if s.up():
+            s._run_on_hooks("post_bridge")
     a.set_variable("bridge_hangup_cause", cause)
     a.set_variable("last_bridge_hangup_cause", cause)
     if b.hangup_cause and b.variables.get("last_bridge_proto_specific_hangup_cause"):
