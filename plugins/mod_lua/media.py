@@ -1,12 +1,11 @@
 """The blocking media calls a Lua ``Session`` makes, behind one small surface.
 
-The core's ``fsd.session_media`` owns the real implementations (playback and recording on
-the session's media port, digit collection, say/phrase).  This module calls those when
-they exist and otherwise falls back to the same FreeSWITCH semantics built from the
-session's own primitives (DTMF queue, private event queue, condition variable) and the
-media library (``fsd.media.collect`` for digit collection): the Lua binding works on
-channels with or without a media port, and keeps working while the media integration
-evolves.
+The core's ``fsd.session_media`` owns playback, recording, say/phrase and TTS on the
+session's media port; this module calls it.  Digit collection (getDigits, read,
+playAndGetDigits, collectDigits) runs ``fsd.media.collect`` over :class:`SessionDigits`,
+whose ``ready()`` also honours the script's kill flag, so ``lua_kill`` ends a script
+waiting for digits.  Channels without a media port get the same semantics from the
+session's own queues (playback then lasts as long as the file would).
 
 ``on_input(kind, payload) -> str | None`` is the input callback: ``kind`` is ``"dtmf"``
 (payload has ``digit`` and ``duration``) or ``"event"`` (payload is an Event); the result
@@ -29,15 +28,6 @@ _NO_PORT_CAP = 300.0  # a port-less "playback" of an endless stream ends after t
 def continues(result: str | None) -> bool:
     """Does an input-callback result let the operation go on (§4.5)?"""
     return result is None or result in ("", "true", "undefined")
-
-
-def _core(name: str) -> Callable[..., Any] | None:
-    try:
-        from fsd import session_media
-    except ImportError:  # pragma: no cover - the core always ships it
-        return None
-    fn = getattr(session_media, name, None)
-    return fn if callable(fn) else None
 
 
 def _port(session: Any) -> Any:
@@ -93,10 +83,6 @@ class SessionDigits:
         return PlaybackResult(res, name=file)
 
 
-def _digits_port(session: Any, stop: Callable[[], bool] | None) -> Any:
-    return _port(session) or SessionDigits(session, stop)
-
-
 def _duration(session: Any, name: str) -> float:
     """Seconds a file would play (for sessions without a media port)."""
     try:
@@ -150,44 +136,17 @@ def wait_media(session: Any, seconds: float, on_input: OnInput | None, *,
         session.wait_for(want, min(left, _SLICE))
 
 
-def _poll_events(session: Any, on_input: OnInput | None) -> Callable[[], str | None] | None:
-    if on_input is None:
-        return None
+def _sm() -> Any:
+    from fsd import session_media
 
-    def poll() -> str | None:
-        while True:
-            ev = session.pop_event()
-            if ev is None:
-                return None
-            if not continues(on_input("event", ev)):
-                return "break"
-
-    return poll
+    return session_media
 
 
-def _dtmf_cb(on_input: OnInput | None) -> Any:
-    if on_input is None:
-        return None
-    return lambda d: on_input("dtmf", d)
-
-
-# -- the calls -------------------------------------------------------------------------
 def stream_file(session: Any, path: str, start_sample: int = 0,
                 on_input: OnInput | None = None, stop: Callable[[], bool] | None = None) -> bool:
     """Play ``path``; True when it played (to the end or broken by the callback)."""
-    fn = _core("stream_file")
-    if fn is not None:
-        return bool(fn(session, path, start_sample, on_input))
-    port = _port(session)
-    if port is not None:
-        from fsd.media.errors import MediaError
-
-        try:
-            res = port.play(path, on_dtmf=_dtmf_cb(on_input), start_sample=start_sample,
-                            poll=_poll_events(session, on_input))
-        except MediaError as e:
-            log(ERR, f"cannot play {path}: {e}", uuid=session.uuid)
-            return False
+    if _port(session) is not None:
+        res = _sm().stream_file(session, path, start_sample, on_input)
         return res.status in ("done", "break")
     try:
         seconds = _duration(session, path)
@@ -199,28 +158,19 @@ def stream_file(session: Any, path: str, start_sample: int = 0,
 
 def sleep(session: Any, ms: int, on_input: OnInput | None = None,
           stop: Callable[[], bool] | None = None) -> bool:
-    fn = _core("sleep")
-    if fn is not None:
-        return bool(fn(session, ms, on_input))
-    port = _port(session)
-    if port is not None:
-        st = port.sleep(ms, on_dtmf=_dtmf_cb(on_input), poll=_poll_events(session, on_input))
-        return st in ("done", "break")
+    if _port(session) is not None:
+        return _sm().sleep(session, ms, on_input) in ("done", "break")
     return wait_media(session, ms / 1000.0, on_input, stop=stop) in ("done", "break")
 
 
 def collect_digits(session: Any, digit_timeout: int, abs_timeout: int,
                    on_input: OnInput | None, stop: Callable[[], bool] | None = None) -> None:
     """Feed DTMF and events to the callback until it stops, a timer fires or hangup."""
-    fn = _core("collect_digits")
-    if fn is not None:
-        fn(session, digit_timeout, abs_timeout, on_input)
-        return
     if on_input is None:
         return
     from fsd.media.dtmf import DTMF
 
-    port = _digits_port(session, stop)
+    port = SessionDigits(session, stop)
     start = time.monotonic()
     digit_start = start
     while port.ready():
@@ -247,13 +197,9 @@ def get_digits(session: Any, maxdigits: int, terminators: str, timeout: int,
                interdigit: int = 0, abstimeout: int = 0,
                stop: Callable[[], bool] | None = None) -> tuple[str, str]:
     """(digits, terminator)."""
-    fn = _core("get_digits")
-    if fn is not None:
-        res = fn(session, maxdigits, terminators, timeout, interdigit, abstimeout)
-        return (res, "") if isinstance(res, str) else (res[0], res[1])
     from fsd.media import collect
 
-    digits, term, _ = collect.get_digits(_digits_port(session, stop), maxdigits, terminators,
+    digits, term, _ = collect.get_digits(SessionDigits(session, stop), maxdigits, terminators,
                                          timeout, interdigit, abstimeout)
     return digits, term
 
@@ -269,24 +215,21 @@ class _Vars:
         self.session.set_variable(name, value)
 
 
-def _player(session: Any, port: Any) -> Any:
-    from fsd.media.collect import default_player
-
-    if isinstance(port, SessionDigits):
+def _player(session: Any, port: SessionDigits) -> Any:
+    if _port(session) is None:
         return lambda file, capture: port.play(file, capture)
-    return default_player(port)
+    sm = _sm()
+    return lambda file, capture: sm.play_file(session, file, capture_digit=capture)
 
 
 def read(session: Any, min_digits: int, max_digits: int, prompt: str, timeout: int,
          terminators: str, digit_timeout: int = 0,
          stop: Callable[[], bool] | None = None) -> str:
-    fn = _core("read")
-    if fn is not None:
-        return fn(session, min_digits, max_digits, prompt, timeout, terminators, digit_timeout)
     from fsd.media import collect
 
-    session.pre_answer()
-    port = _digits_port(session, stop)
+    if not session.answered() and not session.early_media():
+        session.pre_answer()
+    port = SessionDigits(session, stop)
     return collect.session_read(port, min_digits, max_digits, prompt, timeout, terminators,
                                 digit_timeout, _Vars(session), _player(session, port))
 
@@ -296,18 +239,15 @@ def play_and_get_digits(session: Any, min_digits: int, max_digits: int, tries: i
                         digits_regex: str | None, var_name: str | None = None,
                         digit_timeout: int = 0, transfer_on_failure: str | None = None,
                         stop: Callable[[], bool] | None = None) -> str:
-    fn = _core("play_and_get_digits")
-    if fn is not None:
-        return fn(session, min_digits, max_digits, tries, timeout, terminators, prompt,
-                  bad_prompt, digits_regex, var_name, digit_timeout, transfer_on_failure)
     from fsd.media import collect
 
-    session.pre_answer()
-    port = _digits_port(session, stop)
+    if not session.answered() and not session.early_media():
+        session.pre_answer()
+    port = SessionDigits(session, stop)
     res = collect.play_and_get_digits(port, min_digits, max_digits, tries, timeout, terminators,
                                       prompt, bad_prompt, var_name, digits_regex, digit_timeout,
                                       transfer_on_failure, _Vars(session), _player(session, port))
-    if res.transfer is not None:
+    if res.transfer is not None and session.up():
         session.transfer(*res.transfer)
     return res.digits
 
@@ -315,45 +255,37 @@ def play_and_get_digits(session: Any, min_digits: int, max_digits: int, tries: i
 def record_file(session: Any, path: str, max_secs: int = 0, silence_thresh: int = 0,
                 silence_secs: int = 0, on_input: OnInput | None = None) -> bool:
     """True when the recording ended normally (time limit or silence)."""
-    fn = _core("record_file")
-    if fn is not None:
-        return bool(fn(session, path, max_secs, silence_thresh, silence_secs, on_input))
-    session.pre_answer()
-    port = _port(session)
-    if port is None:
+    if _port(session) is None:
         log(WARNING, f"recordFile {path}: the channel has no media", uuid=session.uuid)
         return False
-    res = port.record(path, max_secs, silence_thresh, silence_secs, on_dtmf=_dtmf_cb(on_input),
-                      poll=_poll_events(session, on_input))
-    session.set_variable("silence_hits_exhausted", "true" if res.reason == "silence" else None)
-    return bool(res.ended_normally)
+    res = _sm().record_file(session, path, max_secs, silence_thresh, silence_secs, on_input)
+    return res is not None and bool(res.ended_normally)
+
+
+def insert_file(session: Any, orig: str, insert: str, sample_pos: int) -> bool:
+    return bool(_sm().insert_file(session, orig, insert, sample_pos))
 
 
 def say(session: Any, text: str, lang: str, say_type: str, method: str,
         gender: str | None = None, on_input: OnInput | None = None) -> None:
-    fn = _core("say")
-    if fn is not None:
-        fn(session, text, lang, say_type, method, gender, on_input)
+    if _port(session) is None:
+        log(WARNING, "say: the channel has no media", uuid=session.uuid)
         return
-    sayer = session.switch.says.get((lang or "en").lower())
-    if sayer is None:
-        log(ERR, f"Invalid SAY Interface [{lang}]!", uuid=session.uuid)
-        return
-    session.execute("say", f"{lang} {say_type} {method} {gender or ''} {text}".replace("  ", " "))
+    _sm().say(session, text, lang, say_type, method, gender or "", on_input)
 
 
 def say_phrase(session: Any, name: str, data: str = "", lang: str | None = None,
                on_input: OnInput | None = None) -> None:
-    fn = _core("say_phrase")
-    if fn is not None:
-        fn(session, name, data, lang, on_input)
+    if _port(session) is None:
+        log(WARNING, "sayPhrase: the channel has no media", uuid=session.uuid)
         return
-    session.execute("phrase", f"{name},{data}" if data else name)
+    _sm().say_phrase(session, name, data, lang, on_input)
 
 
 def speak(session: Any, text: str, engine: str, voice: str,
           on_input: OnInput | None = None) -> bool:
-    fn = _core("speak")
-    if fn is not None:
-        return bool(fn(session, text, engine, voice, on_input))
-    return stream_file(session, f"say:{engine}:{voice}:{text}", 0, on_input)
+    if _port(session) is None:
+        log(WARNING, "speak: the channel has no media", uuid=session.uuid)
+        return False
+    res = _sm().speak(session, text, on_input, engine, voice)
+    return res.status in ("done", "break")

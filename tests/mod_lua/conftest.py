@@ -97,3 +97,128 @@ def lua(entry):
         return s.get_data()
 
     return run
+
+
+# -- a running daemon -----------------------------------------------------------------------
+DAEMON_MODULES = ["mod_commands", "mod_dptools", "mod_loopback", "mod_dialplan_xml", "mod_lua",
+                  "mod_db", "mod_email"]
+
+DIALPLAN = """<include><context name="t">
+<extension name="run"><condition field="destination_number" expression="^run-(.+)$">
+  <action application="lua" data="$1.lua"/>
+  <action application="set" data="after_lua=1"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="args"><condition field="destination_number" expression="^args-(.+)$">
+  <action application="lua" data="$1.lua 'one two' three\\ four"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="noargs"><condition field="destination_number" expression="^noargs$">
+  <action application="lua" data=""/>
+  <action application="set" data="after_lua=1"/>
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="expand"><condition field="destination_number" expression="^expand-(.+)$">
+  <action application="set" data="expanded=${lua($1.lua)}"/>
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="hook"><condition field="destination_number" expression="^hook-(.+)$">
+  <action application="set" data="my_custom_var=custom42"/>
+  <action application="set" data="api_hangup_hook=lua $1.lua ${my_custom_var}"/>
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="parked"><condition field="destination_number" expression="^parked$">
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="target"><condition field="destination_number" expression="^target$">
+  <action application="set" data="reached_target=1"/>
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
+</context></include>
+"""
+
+
+class Daemon:
+    """A running switch plus helpers to run a script on a loopback call."""
+
+    def __init__(self, sw: Any) -> None:
+        import itertools
+
+        self.sw = sw
+        self._n = itertools.count(1)
+
+    def script(self, body: str, name: str | None = None) -> str:
+        """Write a script (a ``R(key, value)`` helper storing results as globals is
+        prepended on the first line, so line numbers are unchanged) and return its name."""
+        import os
+
+        name = name or f"s{next(self._n)}"
+        prelude = (f"local function R(k, v) freeswitch.setGlobalVariable('{name}_' .. k, "
+                   "tostring(v)) end ")
+        with open(os.path.join(self.sw.dirs.scripts, f"{name}.lua"), "w") as f:
+            f.write(prelude + body)
+        return name
+
+    def result(self, name: str, key: str, timeout: float = 5.0) -> str | None:
+        from fsd.testing import wait_until
+
+        wait_until(lambda: self.sw.globals.get(f"{name}_{key}") is not None, timeout)
+        return self.sw.globals.get(f"{name}_{key}")
+
+    def call(self, dest: str, wait: bool = True) -> tuple[str | None, str | None]:
+        """Originate loopback/<dest>/t; returns (a_uuid, b_uuid).  With ``wait=False``
+        the originate runs in a thread (for scripts that do not answer)."""
+        import re
+
+        from fsd.testing import wait_until
+
+        if not wait:
+            before = set(self.sw.sessions)
+            threading.Thread(target=self.sw.api_execute,
+                             args=(f"originate {{originate_timeout=10}}loopback/{dest}/t &park()",),
+                             daemon=True).start()
+            assert wait_until(lambda: len(set(self.sw.sessions) - before) >= 2, 5)
+            new = [self.sw.sessions[u] for u in set(self.sw.sessions) - before if u in self.sw.sessions]
+            b = [s for s in new if s.direction == "inbound"]
+            a = [s for s in new if s.direction == "outbound"]
+            return (a[0].uuid if a else None), (b[0].uuid if b else None)
+        out = self.sw.api_execute(f"originate loopback/{dest}/t &park()")
+        m = re.match(r"^\+OK ([0-9a-f-]{36})\n$", out)
+        if not m:
+            return None, None
+        a = m.group(1)
+        return a, self.sw.api_execute(f"uuid_getvar {a} other_loopback_leg_uuid")
+
+    def run(self, body: str, wait: bool = True) -> tuple[str, str | None, str | None]:
+        name = self.script(body)
+        a, b = self.call(f"run-{name}", wait)
+        return name, a, b
+
+    def session(self, uuid: str | None) -> Any:
+        return self.sw.sessions.get(uuid or "")
+
+    def gone(self, uuid: str | None, timeout: float = 5.0) -> bool:
+        from fsd.testing import wait_until
+
+        return wait_until(lambda: (uuid or "") not in self.sw.sessions, timeout)
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    from fsd.testing import running_switch
+
+    base = tmp_path_factory.mktemp("fsd")
+    with running_switch(base, DAEMON_MODULES, extra_files={"conf/dialplan/t.xml": DIALPLAN},
+                        switch_settings={"sessions-per-second": "1000",
+                                         "max-sessions": "2000"}) as sw:
+        d = Daemon(sw)
+        yield d
+        sw.api_execute("hupall")
+        from fsd.testing import wait_until
+
+        wait_until(lambda: not sw.sessions, 5)

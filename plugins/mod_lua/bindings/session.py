@@ -252,6 +252,8 @@ def _answer(o: LuaSession) -> int:
     s = o.session
     if s.direction == "outbound":
         return 1
+    if s.hangup_cause is not None:
+        return 0
     return 1 if s.answer() else 0
 
 
@@ -261,6 +263,8 @@ def _pre_answer(o: LuaSession) -> int:
     s = o.session
     if s.direction == "outbound":
         return 1
+    if s.hangup_cause is not None:
+        return 0
     return 1 if s.pre_answer() else 0
 
 
@@ -484,15 +488,9 @@ def _record_file(o: LuaSession, path: str | None, max_secs: int | None = None,
 def _insert_file(o: LuaSession, orig: str | None, ins: str | None, pos: int) -> int:
     if _inv(o):
         return -1
-    port = getattr(o.session, "media", None)
-    if port is None or not hasattr(port, "insert_file") or not orig or not ins:
+    if not orig or not ins:
         return 0
-    try:
-        port.insert_file(orig, ins, pos)
-    except Exception as e:
-        log(ERR, f"insertFile failed: {e}\n", uuid=o.uuid or "")
-        return 0
-    return 1
+    return 1 if media.insert_file(o.session, orig, ins, pos) else 0
 
 
 def _transfer(o: LuaSession, ext: str | None, dialplan: str | None = None,
