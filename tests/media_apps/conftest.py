@@ -57,6 +57,31 @@ DIALPLAN = r"""<include>
       <action application="park"/>
     </condition>
   </extension>
+  <extension name="say">
+    <condition field="destination_number" expression="^say$">
+      <action application="answer"/>
+      <action application="say" data="${say_args}"/>
+      <action application="set" data="say_done=1"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="phrase">
+    <condition field="destination_number" expression="^phrase$">
+      <action application="answer"/>
+      <action application="phrase" data="${ph_args}"/>
+      <action application="set" data="phrase_done=1"/>
+      <action application="park"/>
+    </condition>
+  </extension>
+  <extension name="speak">
+    <condition field="destination_number" expression="^speak$">
+      <action application="answer"/>
+      <action application="sleep" data="100"/>
+      <action application="speak" data="${sp_args}"/>
+      <action application="set" data="speak_done=1"/>
+      <action application="park"/>
+    </condition>
+  </extension>
   <extension name="recsess">
     <condition field="destination_number" expression="^recsess$">
       <action application="answer"/>
