@@ -163,11 +163,14 @@ class ESLServer:
     def on_event(self, event: Any) -> None:
         """Dispatch thread: offer one fired event to every listener that wants it."""
         eid = event.event_id
-        if eid == _CHANNEL_HANGUP:
-            self._hangup_seen(event)
         listeners = self._event_listeners
-        if not listeners:
-            return
+        if listeners:
+            self._offer(event, eid, listeners)
+        if eid == _CHANNEL_HANGUP:
+            # after the event itself is queued, so it goes out before the linger notice
+            self._hangup_seen(event)
+
+    def _offer(self, event: Any, eid: int, listeners: tuple[Listener, ...]) -> None:
         item: QueuedEvent | None = None
         sub = event.subclass
         for lst in listeners:
