@@ -49,8 +49,11 @@ def fsd_module_load(module: ModuleInterface) -> None:
 @hookspec
 def fsd_module_runtime(module: ModuleInterface) -> None:
     """Called after every module of the startup list has loaded (or right after a later
-    ``load``), on the event-loop thread.  Start listeners and background tasks here;
-    use ``module.switch.loop`` (asyncio) or ``module.spawn_thread``.  Must not block."""
+    ``load``), in the thread that started the switch (not the event loop's).  Start
+    background tasks here: schedule coroutines on ``module.switch.loop`` with
+    ``module.switch.run_coroutine`` or start threads with ``module.spawn_thread``.
+    Must not block for long.  (A listener whose port may be taken is better started in
+    ``fsd_module_load``, so that a failure refuses the module with a clear reason.)"""
 
 
 @hookspec
