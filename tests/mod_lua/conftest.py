@@ -222,3 +222,9 @@ def daemon(tmp_path_factory):
         from fsd.testing import wait_until
 
         wait_until(lambda: not sw.sessions, 5)
+
+
+@pytest.fixture
+def lua_daemon_api(daemon):
+    """Run ``lua <script string>`` through the daemon's API table."""
+    return lambda text: daemon.sw.api_execute("lua", text)
