@@ -285,30 +285,28 @@ class CallControl:
                 t.queue_app(app, data, priority=True)
         stream.write("+OK Message sent successfully\n")
 
-    def uuid_park(self, args: str, session: Any, stream: Stream) -> None:
-        s = self._session(args.split()[0]) if args.split() else None
+    def _on_one(self, args: str, stream: Stream, action) -> None:
+        """``<cmd> <uuid>``: run ``action(session)`` and answer ``+OK``."""
+        words = args.split()
+        s = self._session(words[0]) if words else None
         if s is None:
-            stream.write(NO_CHANNEL if args.strip() else "-USAGE: <uuid>\n")
+            stream.write(NO_CHANNEL if words else "-USAGE: <uuid>\n")
             return
-        s.break_()
-        s.queue_app("park", "", priority=True)
+        action(s)
         stream.write("+OK\n")
+
+    def uuid_park(self, args: str, session: Any, stream: Stream) -> None:
+        def park(s: Session) -> None:
+            s.break_()
+            s.queue_app("park", "", priority=True)
+
+        self._on_one(args, stream, park)
 
     def uuid_answer(self, args: str, session: Any, stream: Stream) -> None:
-        s = self._session(args.split()[0]) if args.split() else None
-        if s is None:
-            stream.write(NO_CHANNEL if args.strip() else "-USAGE: <uuid>\n")
-            return
-        s.answer()
-        stream.write("+OK\n")
+        self._on_one(args, stream, lambda s: s.answer())
 
     def uuid_pre_answer(self, args: str, session: Any, stream: Stream) -> None:
-        s = self._session(args.split()[0]) if args.split() else None
-        if s is None:
-            stream.write(NO_CHANNEL if args.strip() else "-USAGE: <uuid>\n")
-            return
-        s.pre_answer()
-        stream.write("+OK\n")
+        self._on_one(args, stream, lambda s: s.pre_answer())
 
     def hupall(self, args: str, session: Any, stream: Stream) -> None:
         words = args.split()
