@@ -130,6 +130,10 @@ DIALPLAN = """<include><context name="t">
   <action application="answer"/>
   <action application="park"/>
 </condition></extension>
+<extension name="err"><condition field="destination_number" expression="^err-(.+)$">
+  <action application="lua" data="$1.lua"/>
+  <action application="hangup"/>
+</condition></extension>
 <extension name="parked"><condition field="destination_number" expression="^parked$">
   <action application="answer"/>
   <action application="park"/>
