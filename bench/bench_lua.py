@@ -12,6 +12,7 @@ Run: python bench/bench_lua.py
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -85,6 +86,96 @@ def bench_calls(host: LuaHost, getter: bool) -> tuple[float, float]:
     return ours, bare
 
 
+IVR_SCRIPT = """
+session:answer()
+session:streamFile("tone_stream://%(1000,0,440)")
+local d = session:getDigits(1, "", 1500)
+local dbh = freeswitch.Dbh("sqlite://bench_ivr")
+dbh:query("select 1", function(row) end)
+dbh:release()
+session:hangup()
+"""
+
+BENCH_DP = """<include><context name="b">
+<extension name="ivr"><condition field="destination_number" expression="^ivr$">
+  <action application="lua" data="bench_ivr.lua"/></condition></extension>
+<extension name="gv"><condition field="destination_number" expression="^gv$">
+  <action application="lua" data="bench_gv.lua"/></condition></extension>
+</context></include>"""
+
+GV_SCRIPT = """
+session:setVariable("x", "y")
+local f = function() return session:getVariable("x") end
+local n = 100000
+local t0 = os.clock() for i = 1, n do f() end
+local ours = (os.clock() - t0) / n
+freeswitch.setGlobalVariable("bench_gv", tostring(ours))
+"""
+
+
+def bench_live(n_calls: int) -> None:
+    """getVariable on a live session, and n concurrent IVR calls on loopback channels."""
+    import tempfile
+    import threading
+
+    import psutil
+
+    from fsd.testing import running_switch
+
+    mods = ["mod_commands", "mod_dptools", "mod_loopback", "mod_dialplan_xml", "mod_lua", "mod_db"]
+    with tempfile.TemporaryDirectory() as base, running_switch(
+            base, mods, extra_files={"conf/dialplan/b.xml": BENCH_DP,
+                                     "scripts/bench_ivr.lua": IVR_SCRIPT,
+                                     "scripts/bench_gv.lua": GV_SCRIPT},
+            switch_settings={"sessions-per-second": "100000",
+                             "max-sessions": str(4 * n_calls + 10)}) as sw:
+        from plugins.mod_lua.runtime import REGISTRY
+
+        th = threading.Thread(target=sw.api_execute,
+                              args=("originate {originate_timeout=5}loopback/gv/b &park()",))
+        th.start()
+        th.join()
+        ours = float(sw.globals.get("bench_gv") or "nan")
+        bare_host = LuaHost(api_execute=lambda c, a, s: "", globals=GlobalVariables(),
+                            events=sw.events, scripts_dir="/tmp")
+        _, bare = bench_calls(bare_host, True)
+        print(f"session:getVariable('x') on a live channel: {ours * 1e9:6.0f} ns"
+              f"   (bare lupa call {bare * 1e9:6.0f} ns, ratio {ours / bare:4.2f}x; target <= 1.5x)")
+        proc = psutil.Process()
+        rss0 = proc.memory_info().rss
+        peak = [0, 0]
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.is_set():
+                n = len(REGISTRY)
+                if n > peak[0]:
+                    peak[0], peak[1] = n, proc.memory_info().rss
+                time.sleep(0.02)
+
+        outs: list[str] = []
+        w = threading.Thread(target=watch)
+        w.start()
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=lambda: outs.append(
+            sw.api_execute("originate loopback/ivr/b &park()"))) for _ in range(n_calls)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        deadline = time.time() + 60
+        while (sw.sessions or len(REGISTRY)) and time.time() < deadline:
+            time.sleep(0.05)
+        wall = time.perf_counter() - t0
+        stop.set()
+        w.join()
+        ok = sum(1 for o in outs if o.startswith("+OK"))
+        per = (peak[1] - rss0) / peak[0] if peak[0] else float("nan")
+        print(f"concurrent IVR scripts (answer, 1 s tone, getDigits 1.5 s, Dbh query, hangup): "
+              f"{ok}/{n_calls} answered, peak {peak[0]} running at once (target 500), "
+              f"all done in {wall:.1f} s; memory {per / 1024:.0f} KiB per running script")
+
+
 def main() -> None:
     bus = EventBus()
     bus.start()
@@ -101,6 +192,7 @@ def main() -> None:
         print(f"bound call {label}: {ours_c * 1e9:6.0f} ns"
               f"   (bare lupa call {bare_c * 1e9:6.0f} ns, ratio {ours_c / bare_c:4.2f}x; target <= 1.5x)")
     bus.stop()
+    bench_live(int(os.environ.get("BENCH_LUA_CALLS", "500")))
 
 
 if __name__ == "__main__":
