@@ -107,6 +107,8 @@ class Session:
         self._break = False
         self._state_listeners: list[Callable[[Session, str], None]] = []
         self._hangup_listeners: list[Callable[[Session], None]] = []
+        self._kill_listeners: list[Callable[[Session], None]] = []
+        self.killed = False
         self.thread: threading.Thread | None = None
         self.destroyed = threading.Event()
         self.app_lock = threading.RLock()
@@ -423,6 +425,25 @@ class Session:
         if self.thread is None:
             self._finish_without_thread()
         return True
+
+    def kill(self, cause: str | int = "NORMAL_CLEARING") -> bool:
+        """Kill the channel from outside (``uuid_kill``): hang up, and tell whatever runs
+        on its behalf (scripts) to stop even if it never touches the channel again."""
+        self.killed = True
+        for cb in list(self._kill_listeners):
+            try:
+                cb(self)
+            except Exception as e:
+                self.log(ERR, f"kill listener failed: {e}")
+        return self.hangup(cause)
+
+    def add_kill_listener(self, cb: Callable[[Session], None]) -> None:
+        """``cb(session)`` runs when the channel is killed (see :meth:`kill`)."""
+        self._kill_listeners.append(cb)
+
+    def remove_kill_listener(self, cb: Callable[[Session], None]) -> None:
+        if cb in self._kill_listeners:
+            self._kill_listeners.remove(cb)
 
     def _finish_without_thread(self) -> None:
         """A session that never started its thread is torn down by the hanging-up thread."""

@@ -111,7 +111,7 @@ class CallControl:
         if s is None:
             stream.write(NO_CHANNEL)
             return
-        s.hangup(words[1] if len(words) > 1 else "NORMAL_CLEARING")
+        s.kill(words[1] if len(words) > 1 else "NORMAL_CLEARING")
         stream.write("+OK\n")
 
     def uuid_exists(self, args: str, session: Any, stream: Stream) -> None:
