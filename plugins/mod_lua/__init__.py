@@ -33,7 +33,6 @@ def fsd_module_load(module: Any) -> None:
     if hasattr(module, "add_chat_application") and hasattr(sw, "chat_applications"):
         module.add_chat_application("lua", entry.chat_lua)
     module.add_dialplan("LUA", entry.dialplan_hunt)
-    module.bind_event("API", None, entry.on_api_event)
     for hook in cfg.hooks:
         module.bind_event(hook.event, hook.subclass, entry.hook_callback(hook))
     if cfg.xml_handler_script and cfg.xml_handler_sections:

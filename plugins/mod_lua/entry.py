@@ -130,19 +130,6 @@ class LuaEntry:
                 return []
         return out
 
-    # -- uuid_kill stops the scripts bound to that channel ---------------------------------------
-    def on_api_event(self, event: Any) -> None:
-        """Fired API parameter events: a ``uuid_kill <uuid>`` also stops every script
-        bound to that channel (a pure-Lua endless loop included)."""
-        if (event.get_header("API-Command") or "").lower() != "uuid_kill":
-            return
-        uuid = (event.get_header("API-Command-Argument") or "").split(" ")[0].strip()
-        if not uuid:
-            return
-        for c in self.registry.list():
-            if c.uuid == uuid:
-                c.kill(f"channel {uuid} killed")
-
     # -- API `luarun` and startup scripts --------------------------------------------------
     def luarun(self, text: str) -> threading.Thread:
         """Start ``text`` in its own thread with only ``argv``; returns the thread."""

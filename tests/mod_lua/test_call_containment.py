@@ -121,3 +121,21 @@ def test_hundred_failing_scripts_at_once(daemon, logs):
     assert not [t for t in threading.enumerate() if t.name.startswith("session-")]
     assert len([t for t in errors(logs) if "boom" in t]) == 100
     assert daemon.sw.api_execute("status").startswith("UP")
+
+
+def test_kill_listener_registered_while_bound_and_removed_at_script_end(daemon):
+    """The script binds to its channel through Session.add_kill_listener (not by watching
+    API events); the listener is gone once the script has ended."""
+    name, a, b = daemon.run('session:answer() R("up", 1) session:sleep(300) R("done", 1)')
+    assert daemon.result(name, "up") == "1"
+    core = daemon.session(b)
+    assert len(core._kill_listeners) == 1
+    assert daemon.result(name, "done") == "1"
+    assert wait_until(lambda: not _running(name), 2)
+    assert core._kill_listeners == []
+    # a core-level kill (what uuid_kill calls) stops a bound script, without any API event
+    name2, a2, b2 = daemon.run('session:answer() R("loop", 1) while true do end')
+    assert daemon.result(name2, "loop") == "1"
+    daemon.session(b2).kill("NORMAL_CLEARING")
+    assert wait_until(lambda: not _running(name2), 2)
+    daemon.sw.api_execute(f"uuid_kill {a}")

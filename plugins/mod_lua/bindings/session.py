@@ -64,10 +64,25 @@ class LuaSession:
         self._hook_pending: str | None = None
         self._hook_mark = False
         self._listening = False
+        self._kill_bound: Any = None
         ctx.own(self)
         ctx.sessions.append(self)
         if session is not None:
             ctx.on_kill(self._break)
+            if ctx.uuid and session.uuid == ctx.uuid:
+                self._bind_kill(session)
+
+    def _bind_kill(self, session: Any) -> None:
+        """The script's own channel: ``uuid_kill`` of it (``Session.kill``) stops the script,
+        even one stuck in a pure-Lua loop.  The listener runs in the killing thread and only
+        sets the run's kill flag; it is removed when the script ends (``destroy``)."""
+        ctx = self.ctx
+
+        def on_kill(s: Any) -> None:
+            ctx.kill(f"channel {s.uuid} killed")
+
+        self._kill_bound = on_kill
+        session.add_kill_listener(on_kill)
 
     def attach(self, session: Any, auto_hangup: bool, cause: str) -> None:
         self.session = session
@@ -165,6 +180,9 @@ class LuaSession:
         self.hangup_func_str = self.hangup_func_arg = None
         self.cb_function = self.cb_arg = None
         if s is not None:
+            if self._kill_bound is not None:
+                s.remove_kill_listener(self._kill_bound)
+                self._kill_bound = None
             if self._listening:
                 s.remove_state_listener(self._on_state)
             if self.flags & S_HUP and s.up() and not s.transferring:
