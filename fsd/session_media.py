@@ -50,7 +50,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fsd.log import DEBUG, ERR, WARNING, log
+from fsd.log import DEBUG, ERR, log
 from fsd.media import collect
 from fsd.media.dtmf import DTMF, generate_dtmf
 from fsd.media.errors import MediaError
@@ -471,7 +471,3 @@ def speak(session: Any, text: str, on_input: InputCallback | None = None,
             os.unlink(path)
         except OSError:
             pass
-
-
-def warn(session: Any, text: str) -> None:
-    log(WARNING, text, uuid=session.uuid)

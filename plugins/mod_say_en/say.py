@@ -103,14 +103,13 @@ def say_money(text: str, method: str) -> list[str]:
         dollars = dollars[1:]
     if not dollars.isdigit() and dollars:
         raise ValueError(f"Parse Error: {text!r} is not an amount")
-    meth = method if method != "iterated" else "iterated"
-    out += say_count(dollars, meth, allow_empty=True) if dollars else [f("digits/0")]
+    out += say_count(dollars, method, allow_empty=True) if dollars else [f("digits/0")]
     out.append(f("currency/dollar") if int(dollars or "0") == 1 else f("currency/dollars"))
     if dot and cents:
         if not cents.isdigit():
             raise ValueError(f"Parse Error: {text!r} has bad cents")
         out.append(f("currency/and"))
-        out += say_count(cents, meth, allow_empty=True)
+        out += say_count(cents, method, allow_empty=True)
         out.append(f("currency/cent") if int(cents) == 1 else f("currency/cents"))
     return out
 
