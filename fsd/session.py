@@ -620,6 +620,8 @@ class Session:
         with self.cond:
             self._private_events.append(event)
             self.cond.notify_all()
+        if self.media is not None:
+            self.media.wake()  # a waiting playback/sleep polls the queue at once
         listener = getattr(self, "divert_listener", None)
         if listener is not None:
             listener(self)
