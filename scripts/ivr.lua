@@ -6,11 +6,12 @@
 local PROMPT = "tone_stream://%(400,200,440);%(400,0,480)"
 local OK_TONE = "tone_stream://%(200,0,660)"
 
-local function hook(s, how)
+-- setHangupHook takes the *name* of a global function, so this one must be global.
+function ivr_hangup_hook(s, how)
   freeswitch.consoleLog("info", "ivr.lua: caller left (" .. how .. ")\n")
 end
 
-session:setHangupHook("hook")
+session:setHangupHook("ivr_hangup_hook")
 session:answer()
 session:sleep(200)
 
