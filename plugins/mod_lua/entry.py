@@ -15,6 +15,7 @@ from typing import Any
 
 from lxml import etree
 
+from fsd.events import Event
 from fsd.log import ERR, log
 
 from .argv import parse_script_string
@@ -207,6 +208,12 @@ class LuaEntry:
             return None
         request = {"section": section or "", "tag_name": tag or "", "key_name": key or "",
                    "key_value": value or ""}
+        if isinstance(params, dict):
+            # the core hands lookup parameters as a mapping; scripts expect an Event
+            ev = Event("REQUEST_PARAMS", standard_headers=False)
+            for k, v in params.items():
+                ev.add_header(str(k), str(v))
+            params = ev
         objects = {"params": ("Event", params)} if params is not None else {}
         res = self.run_string(script, objects=objects, tables={"XML_REQUEST": request},
                               collect=("XML_STRING",))
