@@ -232,6 +232,7 @@ def originate(switch: Switch, dial: str, originator: Session | None = None,
             if leg is not winner and leg.up():
                 leg.hangup("LOSE_RACE" if winner else cause)
         if winner is not None:
+            winner.fire("CHANNEL_ORIGINATE")
             winner._run_on_hooks("post_originate")
             if originator is not None:
                 originator.set_variable("originate_disposition", "SUCCESS")

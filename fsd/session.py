@@ -153,6 +153,8 @@ class Session:
         """Start the session thread.  Inbound sessions route through the dialplan;
         outbound ones wait in ``initial_state`` (default CS_CONSUME_MEDIA) for orders."""
         target = initial_state or ("CS_ROUTING" if self.direction == "inbound" else "CS_CONSUME_MEDIA")
+        if self.direction == "outbound":
+            self.fire("CHANNEL_OUTGOING")
         self._set_state("CS_INIT")
         self.state = target
         self.thread = threading.Thread(target=self._run, name=f"session-{self.uuid[:8]}", daemon=True)
@@ -288,8 +290,20 @@ class Session:
         with self.cond:
             if self.hangup_cause is not None and STATE_NUM[state] < STATE_NUM["CS_HANGUP"]:
                 return
+            if self.transferring and state != "CS_ROUTING":
+                return  # a pending transfer wins over a later state request
             self.state = state
             self.cond.notify_all()
+
+    def enter_state(self, state: str) -> bool:
+        """Move this (the session's own) thread into ``state`` now, unless a hangup or a
+        transfer is pending — which must win.  Returns False when it did not."""
+        with self.cond:
+            if self.hangup_cause is not None or self.transferring:
+                return False
+            self.state = state
+        self._set_state(state)
+        return True
 
     def set_callstate(self, callstate: str) -> None:
         if callstate == self.callstate:

@@ -141,9 +141,9 @@ def transfer(session: Session, data: str) -> None:
 
 def park(session: Session, data: str) -> None:
     """Park: wait (processing queued messages) until transferred, bridged or hung up."""
+    if not session.enter_state("CS_PARK"):
+        return  # hung up or transferred meanwhile
     session.fire("CHANNEL_PARK")
-    session.set_state("CS_PARK")
-    session._set_state("CS_PARK")
     session._service("CS_PARK")
     if session.up():
         session.fire("CHANNEL_UNPARK")

@@ -159,9 +159,9 @@ def sleep(session: Any, data: str) -> None:
 def park(session: Any, data: str) -> None:
     """Park: service queued messages until transferred, bridged or hung up, taking digits
     off the queue as they come (each fires its DTMF event, as FreeSWITCH's park loop)."""
+    if not session.enter_state("CS_PARK"):
+        return  # hung up or transferred meanwhile
     session.fire("CHANNEL_PARK")
-    session.set_state("CS_PARK")
-    session._set_state("CS_PARK")
     port = sm._port(session)
     while session.hangup_cause is None and session.state == "CS_PARK":
         if session.has_messages():

@@ -137,7 +137,9 @@ def null_outgoing(req: OutgoingRequest) -> Session:
             t.daemon = True
             t.start()
         else:
-            s.answer()
+            # Answer from the channel's own thread, as FreeSWITCH's null channel does in
+            # CS_CONSUME_MEDIA (so CHANNEL_OUTGOING comes before CHANNEL_ANSWER).
+            s.queue_message(lambda: s.up() and s.answer())
     return s
 
 

@@ -159,7 +159,8 @@ def test_event_sequence_for_a_call(sw, events):
     sw.api_execute(f"uuid_kill {a}")
     events.wait("CHANNEL_DESTROY", a)
     names = [e.name for e in events.events if e.get_header("Unique-ID") == a]
-    order = ["CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_PARK",
+    order = ["CHANNEL_CREATE", "CHANNEL_OUTGOING", "CHANNEL_ANSWER", "CHANNEL_ORIGINATE",
+             "CHANNEL_EXECUTE", "CHANNEL_PARK",
              "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"]
     positions = [names.index(n) for n in order]
     assert positions == sorted(positions), names
