@@ -100,6 +100,19 @@ register_function(Method("setGlobalVariable", set_global_variable,
 register_function(Method("running", running, []))
 register_function(Method("msleep", msleep, args(Arg("i", "unsigned int"))))
 
+
+
+def _trampoline(ctx: Any, *args: Any) -> None:
+    """FreeSWITCH exposes its C hangup/DTMF trampolines as ``freeswitch.hanguphook`` and
+    ``freeswitch.dtmf_callback``; they are of no use from Lua.  Present (as no-ops) so
+    scripts probing for them find them."""
+    return None
+
+
+register_function(Method("hanguphook", _trampoline, args("any"), required=0))
+register_function(Method("dtmf_callback", _trampoline, args("any", "any", "any", "any", "any"),
+                         required=0))
+
 # Session flag bits (switch_cpp.h)
 register_constant("S_HUP", 1)
 register_constant("S_FREE", 2)

@@ -39,6 +39,7 @@ EXTRA_DIALPLAN = """<include><context name="c">
 <extension name="run"><condition field="destination_number" expression="^run-(.+)$">
   <action application="lua" data="$1.lua"/>
   <action application="set" data="after_lua=1"/>
+  <action application="answer"/>
   <action application="park"/>
 </condition></extension>
 <extension name="xfer"><condition field="destination_number" expression="^xfer-target$">
@@ -169,21 +170,30 @@ def lua(daemon):
 
 @pytest.fixture
 def call(daemon):
-    """``call(body, dest_prefix="run")`` runs ``body`` as the script of a new loopback call's
-    B leg (context c); returns (name, a_uuid, b_uuid)."""
+    """``call(body)`` runs ``body`` as the script of a new loopback call's B leg (context
+    c; the dialplan answers after the script and parks).  The originate runs in a thread,
+    so a script may block as long as it likes; returns (name, a_uuid, b_uuid) once both
+    legs exist."""
+    import threading
 
-    def run(body: str, wait: bool = True) -> tuple[str, str | None, str | None]:
+    from fsd.testing import wait_until
+
+    def run(body: str) -> tuple[str, str | None, str | None]:
         name = daemon.script(body)
-        out = daemon.sw.api_execute(f"originate loopback/run-{name}/c &park()") if wait else None
-        if not wait:
-            a, b = daemon.call(f"run-{name}", False)
-            return name, a, b
-        import re
+        sw = daemon.sw
+        before = set(sw.sessions)
+        threading.Thread(target=sw.api_execute, daemon=True,
+                         args=(f"originate {{originate_timeout=30}}loopback/run-{name}/c &park()",)).start()
+        tag = f"/run-{name}-"
 
-        m = re.match(r"^\+OK ([0-9a-f-]{36})\n$", out or "")
-        assert m, out
-        a = m.group(1)
-        return name, a, daemon.sw.api_execute(f"uuid_getvar {a} other_loopback_leg_uuid")
+        def legs() -> list[Any]:
+            found = [sw.sessions.get(u) for u in set(sw.sessions) - before]
+            return [s for s in found if s is not None and tag in s.name]
+
+        assert wait_until(lambda: len(legs()) >= 2, 5)
+        a = [s.uuid for s in legs() if s.direction == "outbound"]
+        b = [s.uuid for s in legs() if s.direction == "inbound"]
+        return name, (a[0] if a else None), (b[0] if b else None)
 
     return run
 
