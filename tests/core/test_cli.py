@@ -179,3 +179,17 @@ def test_port_taken_is_a_one_line_error_naming_the_port(tmp_path):
     finally:
         blocker.close()
         run(["-stop", "-base", str(tmp_path)])
+
+
+def test_every_directory_override(tmp_path):
+    prepare_base(tmp_path / "base", SAFE_MODULES)
+    names = ["run", "db", "scripts", "sounds", "recordings", "storage", "temp"]
+    args = ["-c", "-base", str(tmp_path / "base"), "-loglevel", "err"]
+    for n in names:
+        args += [f"-{n}", str(tmp_path / f"x-{n}")]
+    script = "".join(f"global_getvar {'script' if n == 'scripts' else n}_dir\n" for n in names) + "/exit\n"
+    p = subprocess.run(FSD + args, input=script, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    for n in names:
+        assert (tmp_path / f"x-{n}").is_dir(), n
+        assert str(tmp_path / f"x-{n}") in p.stdout, n
