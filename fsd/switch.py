@@ -87,6 +87,7 @@ class Switch:
         self.globals = GlobalVariables()
         self.settings: dict[str, str] = dict(DEFAULT_SETTINGS)
         self.config: XmlConfig | None = None
+        self.rtp_port_range = (16384, 32768)
 
         from fsd.events import EventBus
 
@@ -139,6 +140,7 @@ class Switch:
                 if v.get("name"):
                     self.globals.set(v.get("name"), v.get("value", ""))
         self.switchname = settings.get("switchname") or self.hostname
+        self.rtp_port_range = self._rtp_range(settings)
         lvl = level_from_str(settings.get("loglevel"), None)
         if lvl is not None:
             logger.level = lvl
@@ -146,6 +148,22 @@ class Switch:
 
         identity.set_identity(core_uuid=self.core_uuid, hostname=self.hostname,
                               switchname=self.switchname, ipv4=self.ipv4, ipv6=self.ipv6)
+
+    @staticmethod
+    def _rtp_range(settings: dict[str, str]) -> tuple[int, int]:
+        """``rtp-start-port``/``rtp-end-port``, checked: the range media endpoints take
+        their ports from (``switch.rtp_port_range``).  A bad pair falls back to FreeSWITCH's
+        defaults with a warning."""
+        try:
+            lo = int(settings.get("rtp-start-port", "16384"))
+            hi = int(settings.get("rtp-end-port", "32768"))
+        except ValueError:
+            lo, hi = -1, -1
+        if not (1024 <= lo < hi <= 65535):
+            log(WARNING, f"invalid rtp-start-port/rtp-end-port [{settings.get('rtp-start-port')}-"
+                         f"{settings.get('rtp-end-port')}], using 16384-32768")
+            return 16384, 32768
+        return lo, hi
 
     def setting_int(self, name: str, default: int) -> int:
         try:

@@ -153,3 +153,13 @@ def test_switch_settings_and_variables(tmp_path):
         assert ev.get_header("FreeSWITCH-Switchname") == "node7"
         assert sw.globals.get("default_password") == "1234"
         assert sw.globals.get("conf_dir").endswith("conf")
+
+
+def test_rtp_port_range_setting(tmp_path):
+    with running_switch(tmp_path / "a", ["mod_commands"],
+                        switch_settings={"rtp-start-port": "20000", "rtp-end-port": "20100"}) as sw:
+        assert sw.rtp_port_range == (20000, 20100)
+    with running_switch(tmp_path / "b", ["mod_commands"],
+                        switch_settings={"rtp-start-port": "9", "rtp-end-port": "x"}) as sw:
+        assert sw.rtp_port_range == (16384, 32768)
+    assert "invalid rtp-start-port" in (tmp_path / "b" / "log" / "fsd.log").read_text()
