@@ -157,16 +157,23 @@ class Daemon:
         self._n = itertools.count(1)
 
     def script(self, body: str, name: str | None = None) -> str:
-        """Write a script (a ``R(key, value)`` helper storing results as globals is
-        prepended on the first line, so line numbers are unchanged) and return its name."""
+        """Write a script and return its name.  Prepended on the first line (so line numbers
+        are unchanged): ``R(key, value)`` stores a result as a global, ``W(key)`` waits
+        until the test calls :meth:`go`."""
         import os
 
         name = name or f"s{next(self._n)}"
         prelude = (f"local function R(k, v) freeswitch.setGlobalVariable('{name}_' .. k, "
-                   "tostring(v)) end ")
+                   "tostring(v)) end "
+                   f"local function W(k) while freeswitch.getGlobalVariable('{name}_go_' .. k) "
+                   "== nil do freeswitch.msleep(10) end end ")
         with open(os.path.join(self.sw.dirs.scripts, f"{name}.lua"), "w") as f:
             f.write(prelude + body)
         return name
+
+    def go(self, name: str, key: str) -> None:
+        """Release a script waiting in ``W(key)``."""
+        self.sw.globals.set(f"{name}_go_{key}", "1")
 
     def result(self, name: str, key: str, timeout: float = 5.0) -> str | None:
         from fsd.testing import wait_until

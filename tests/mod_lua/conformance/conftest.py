@@ -12,6 +12,8 @@ import math
 import os
 import struct
 import sys
+import threading
+import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -137,7 +139,7 @@ def daemon(tmp_path_factory, smtp):
              "conf/autoload/lua.conf.xml": LUA_CONF,
              "lualib/conf_mod.lua": "return {answer = 42}\n"}
     files.update({f"scripts/{k}": v for k, v in SCRIPTS.items()})
-    with running_switch(bdir, base.DAEMON_MODULES, extra_files=files,
+    with running_switch(bdir, base.DAEMON_MODULES + ["mod_say_en"], extra_files=files,
                         switch_settings={"sessions-per-second": "1000", "max-sessions": "2000",
                                          "mailer-app": "msmtp",
                                          "mailer-app-args": f"-C {rc} -t"}) as sw:
@@ -174,28 +176,48 @@ def call(daemon):
     c; the dialplan answers after the script and parks).  The originate runs in a thread,
     so a script may block as long as it likes; returns (name, a_uuid, b_uuid) once both
     legs exist."""
-    import threading
-
-    from fsd.testing import wait_until
-
     def run(body: str) -> tuple[str, str | None, str | None]:
         name = daemon.script(body)
         sw = daemon.sw
-        before = set(sw.sessions)
-        threading.Thread(target=sw.api_execute, daemon=True,
-                         args=(f"originate {{originate_timeout=30}}loopback/run-{name}/c &park()",)).start()
         tag = f"/run-{name}-"
-
-        def legs() -> list[Any]:
-            found = [sw.sessions.get(u) for u in set(sw.sessions) - before]
-            return [s for s in found if s is not None and tag in s.name]
-
-        assert wait_until(lambda: len(legs()) >= 2, 5)
-        a = [s.uuid for s in legs() if s.direction == "outbound"]
-        b = [s.uuid for s in legs() if s.direction == "inbound"]
-        return name, (a[0] if a else None), (b[0] if b else None)
+        # legs are found through CHANNEL_CREATE, so a script that hangs up at once is fine
+        sub = sw.events.subscribe(name="conformance-call")
+        sub.bind("CHANNEL_CREATE")
+        legs: dict[str, str] = {}
+        try:
+            threading.Thread(target=sw.api_execute, daemon=True,
+                             args=(f"originate {{originate_timeout=30}}loopback/run-{name}/c &park()",)).start()
+            deadline = time.monotonic() + 5
+            while len(legs) < 2 and time.monotonic() < deadline:
+                ev = sub.get(timeout=0.1)
+                if ev is not None and tag in (ev.get_header("Channel-Name") or ""):
+                    legs[ev.get_header("Call-Direction") or ""] = ev.get_header("Unique-ID") or ""
+        finally:
+            sub.close()
+        assert len(legs) == 2, legs
+        return name, legs.get("outbound"), legs.get("inbound")
 
     return run
+
+
+@pytest.fixture
+def prompts(daemon):
+    """``prompts(b_uuid, files, seconds)`` writes a short WAV for every prompt file that a
+    say or phrase will play on that channel (under its sound prefix); returns the prefix."""
+
+    def make(uuid: str, files: list[str], seconds: float = 0.3, prefix: str | None = None) -> str:
+        from fsd.session_media import sound_prefix
+
+        if prefix is None:
+            prefix = sound_prefix(daemon.session(uuid)) or daemon.sw.dirs.sounds
+        for f in files:
+            p = f if os.path.isabs(f) else os.path.join(prefix, f)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            if not os.path.exists(p):
+                write_wav(p, seconds)
+        return prefix
+
+    return make
 
 
 def lua_errors(logs: list[Any]) -> list[str]:
