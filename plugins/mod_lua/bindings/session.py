@@ -65,6 +65,7 @@ class LuaSession:
         self._hook_mark = False
         self._listening = False
         self._kill_bound: Any = None
+        self.private: dict[str, Any] = {}
         ctx.own(self)
         ctx.sessions.append(self)
         if session is not None:
@@ -660,6 +661,21 @@ def _noop(o: LuaSession, *a: Any) -> None:
     return None
 
 
+def _set_private(o: LuaSession, key: str | None, value: Any = None) -> None:
+    # FreeSWITCH stores a C pointer; here any Lua value, per object
+    if key:
+        o.private[key] = value
+
+
+def _get_private(o: LuaSession, key: str | None) -> Any:
+    return o.private.get(key) if key else None
+
+
+def _process_callback_result(o: LuaSession, result: str | None) -> int:
+    """0 (SUCCESS) when the result lets the operation go on, 1 (FALSE) when it stops."""
+    return 0 if media.continues(result) else 1
+
+
 _GETTERS = {
     "uuid": lambda o: o.uuid,
     "cause": lambda o: causes.cause_code(o.cause),
@@ -737,6 +753,13 @@ register_class(ClassSpec(
         M("print", _print, [SS]),
         M("check_hangup_hook", lambda o: (o.check_hangup_hook(), None)[1], []),
         M("begin_allow_threads", _noop, []),
+        M("setPrivate", _set_private, [SS, Arg("any")]),
+        M("getPrivate", _get_private, [SS]),
+        M("process_callback_result", _process_callback_result, [SS]),
+        M("get_cb_args", _noop, []),
+        M("run_dtmf_callback", lambda o, *a: 0, [Arg("any"), Arg("any")]),
+        M("setDTMFCallback", _noop, [Arg("any"), SS]),
+        M("setLUA", _noop, [Arg("any")]),
         M("end_allow_threads", _noop, []),
     ],
     getters=_GETTERS,

@@ -118,6 +118,12 @@ def write_wav(path: str | os.PathLike, seconds: float = 1.0, freq: float = 1000.
     return str(path)
 
 
+@pytest.fixture
+def make_wav():
+    """``make_wav(path, seconds=1.0, freq=1000.0, amp=8000, rate=8000)`` → path."""
+    return write_wav
+
+
 @pytest.fixture(scope="session")
 def smtp():
     srv = email_helpers.SmtpServer()
