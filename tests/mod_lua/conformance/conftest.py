@@ -178,11 +178,11 @@ def lua(daemon):
 
 @pytest.fixture
 def call(daemon):
-    """``call(body)`` runs ``body`` as the script of a new loopback call's B leg (context
+    """``call(body, a_app="park()")`` runs ``body`` as the script of a new loopback call's B leg (context
     c; the dialplan answers after the script and parks).  The originate runs in a thread,
     so a script may block as long as it likes; returns (name, a_uuid, b_uuid) once both
     legs exist."""
-    def run(body: str) -> tuple[str, str | None, str | None]:
+    def run(body: str, a_app: str = "park()") -> tuple[str, str | None, str | None]:
         name = daemon.script(body)
         sw = daemon.sw
         tag = f"/run-{name}-"
@@ -192,7 +192,7 @@ def call(daemon):
         legs: dict[str, str] = {}
         try:
             threading.Thread(target=sw.api_execute, daemon=True,
-                             args=(f"originate {{originate_timeout=30}}loopback/run-{name}/c &park()",)).start()
+                             args=(f"originate {{originate_timeout=30}}loopback/run-{name}/c &{a_app}",)).start()
             deadline = time.monotonic() + 5
             while len(legs) < 2 and time.monotonic() < deadline:
                 ev = sub.get(timeout=0.1)
