@@ -124,6 +124,43 @@ def _merge(o: LuaEvent, other: LuaEvent | None) -> bool:
     return o.ev.merge(other.ev)
 
 
+def _chat_execute(o: LuaEvent, app: str | None, data: str | None = None) -> int:
+    """Run a chatplan application on this (message) event: 0 on success, 1 otherwise."""
+    if o.ev is None or not app:
+        return 1
+    sw = o.ctx.host.switch
+    iface = getattr(sw, "chat_applications", {}).get(app.lower()) if sw is not None else None
+    if iface is None:
+        log(ERR, f"Invalid chat application {app}\n", uuid=o.ctx.uuid)
+        return 1
+    try:
+        iface.func(o.ev, data or "")
+    except Exception as e:  # the application's failure is the script's status, not a crash
+        log(ERR, f"chat application {app} failed: {e}\n", uuid=o.ctx.uuid)
+        return 1
+    return 0
+
+
+def _chat_send(o: LuaEvent, proto: str | None = None) -> int:
+    """Send the message through the chat interface of ``proto`` (default: the event's
+    ``dest_proto``): 0 on success, 1 when there is no such interface."""
+    if o.ev is None:
+        return 1
+    proto = proto or o.ev.get_header("dest_proto") or ""
+    sw = o.ctx.host.switch
+    chats = getattr(sw, "chat_interfaces", None) or {}
+    iface = chats.get(proto.lower()) if proto else None
+    if iface is None:
+        log(ERR, f"Invalid chat interface [{proto}]\n", uuid=o.ctx.uuid)
+        return 1
+    try:
+        ok = iface.send(o.ev)
+    except Exception as e:
+        log(ERR, f"chat_send via {proto} failed: {e}\n", uuid=o.ctx.uuid)
+        return 1
+    return 0 if ok is not False else 1
+
+
 _GETTERS = {
     "serialized_string": lambda o: o.serialized,
     "mine": lambda o: 1 if o.mine else 0,
@@ -147,6 +184,8 @@ register_class(
             Method("setPriority", _set_priority, args(Arg("o:switch_priority_t", "switch_priority_t")),
                    required=0),
             Method("merge", _merge, args("o:Event")),
+            Method("chat_execute", _chat_execute, args("s", "s"), required=1),
+            Method("chat_send", _chat_send, args("s"), required=0),
         ],
         getters=_GETTERS,
     ),

@@ -80,6 +80,45 @@ def _decode(j: LuaJSON, text: str | None) -> Any:
     return j.ctx.table(value)
 
 
+def json_api(ctx: Any, request: Any) -> dict[str, Any] | None:
+    """switch_json_api_execute for the JSON APIs fsd has: ``fsapi`` (mod_commands' JSON
+    API: ``{"command": "fsapi", "data": {"cmd": "status", "arg": ""}}`` → ``{"message":
+    <API output>}``, or ``{"message": "INVALID CALL"}``).  An unknown command or a request
+    without ``data`` gives no reply (nil), as FreeSWITCH."""
+    if not isinstance(request, dict) or "data" not in request:
+        return None
+    if request.get("command") != "fsapi":
+        return None
+    data = request.get("data")
+    data = data if isinstance(data, dict) else {}
+    cmd, arg = data.get("cmd"), data.get("arg")
+    if not isinstance(cmd, str) or not cmd:
+        return {"message": "INVALID CALL"}
+    out = ctx.host.api_execute(cmd, arg if isinstance(arg, str) else "", None)
+    if out == "INVALID COMMAND!\n" or out.endswith("COMMAND RETURNED ERROR!\n"):
+        return {"message": "INVALID CALL"}
+    return {"message": out}
+
+
+def _execute(j: LuaJSON, request: Any) -> Any:
+    """``JSON:execute(jsonTextOrTable)`` → the JSON API's reply as a table, or nil."""
+    from ..runtime import to_python
+
+    if isinstance(request, (bytes, str)):
+        text = request.decode("utf-8", "replace") if isinstance(request, bytes) else request
+        try:
+            obj = _json.loads(text)
+        except ValueError:
+            return None
+    else:
+        obj = to_python(request)
+    reply = json_api(j.ctx, obj)
+    if reply is None:
+        return None
+    cleaned = _clean(reply)
+    return j.ctx.table(cleaned if isinstance(cleaned, (dict, list)) else {})
+
+
 # Lua side --------------------------------------------------------------------------------
 _ENCODE = r"""function(o, t, self)
   if type(t) ~= "table" then return nil end
@@ -156,6 +195,14 @@ _ENCODE = r"""function(o, t, self)
   return enc(t, 0)
 end"""
 
+# execute2: the reply printed as encode() prints (formatted unless return_unformatted_json);
+# FreeSWITCH would crash printing a missing reply; fsd returns "".
+_EXECUTE2 = r"""function(o, x, self)
+  local r = self:execute(x)
+  if r == nil then return "" end
+  return self:encode(r)
+end"""
+
 _SET_UNFORMATTED = r"""function(o, flag, self) rawset(self, "__fsd_unformatted", flag or nil) end"""
 _SET_EMPTY_OBJ = r"""function(o, flag, self)
   if flag then rawset(self, "__fsd_empty_array", nil) else rawset(self, "__fsd_empty_array", true) end
@@ -168,6 +215,8 @@ register_class(ClassSpec(
     methods=[
         Method("decode", _decode, args("s")),
         Method("encode", None, args("any"), lua=_ENCODE),
+        Method("execute", _execute, args("any")),
+        Method("execute2", None, args("any"), lua=_EXECUTE2),
         Method("encode_empty_table_as_object", None, args("b"), lua=_SET_EMPTY_OBJ),
         Method("return_unformatted_json", None, args("b"), lua=_SET_UNFORMATTED),
     ],
