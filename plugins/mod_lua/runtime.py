@@ -137,6 +137,11 @@ class RunContext:
                 except Exception as e:
                     log(ERR, f"mod_lua: kill callback failed: {e}", uuid=self.uuid)
 
+    def drop_kill_callbacks(self) -> None:
+        """At the end of the run: nothing may keep the run's objects (and so its Lua state)
+        alive through this context."""
+        self._on_kill = []
+
     def on_kill(self, cb: Any) -> None:
         """Run ``cb()`` when the script is told to stop (any thread)."""
         self._on_kill.append(cb)
@@ -274,6 +279,12 @@ class LuaState:
         try:
             self.ctx.close_resources()
         finally:
+            if self.export is not None:
+                try:
+                    self.export.close()
+                except Exception as e:  # a broken state must not stop the teardown
+                    log(ERR, f"mod_lua: closing the state failed: {e}", uuid=self.ctx.uuid)
+            self.ctx.drop_kill_callbacks()
             self.export = None
             self.ctx.export = None
             self.ctx.lua = None

@@ -203,6 +203,10 @@ function EXPORT.is_killed() return killed end
 
 EXPORT.sig = SIG
 
+-- the run is over: __gc metamethods must no longer call into Python (the state may be
+-- closed later by Python's garbage collector, in any thread)
+function EXPORT.close() SIG.closed = true end
+
 -- call a script function by value from Python, with the message handler (so errors carry
 -- file:line and a traceback) but without catching the kill
 function EXPORT.call(f, ...)

@@ -190,6 +190,9 @@ class LuaSession:
                 s.hangup("NORMAL_CLEARING")
         self.session = None
         self.allocated = False
+        # the core session may outlive the script (its hangup listener holds this object):
+        # drop the Lua proxy so the script's Lua state is not kept alive through it
+        self.proxy = None
 
     close = destroy  # the run closes every Session object at script end (§4.3)
 

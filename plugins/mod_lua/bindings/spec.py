@@ -228,7 +228,9 @@ def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
             out.append("  local index = M")
         gc = ""
         if cls.gc is not None:
-            gc = (f", __gc = function(t) local o = R[t] if o ~= nil then "
+            # never call into Python once the run is over: the state is being closed
+            # (possibly from Python's garbage collector, in another thread)
+            gc = (f", __gc = function(t) if SIG.closed then return end local o = R[t] if o ~= nil then "
                   f"pcall(F[{_lua_str(cls.name + '.@gc')}], o) end end")
         out.append(f"  local mt = {{__index = index, __name = {q}, __metatable = false{gc}}}")
         out.append(f"  MT[{q}] = mt")
