@@ -17,6 +17,7 @@ def fsd_module_load(module: ModuleInterface) -> None:
     add("status", "status", "", c.status)
     add("uptime", "Show uptime", "[us|ms|s|m|h|d]", c.uptime)
     add("hostname", "Return the system hostname", "", c.hostname)
+    add("log", "Log", "<level> <message>", c.log)
     add("show", "Show various reports", "codec|endpoint|application|api|dialplan|file|timer|calls "
         "[count]|channels [count|like <match string>]|calls|detailed_calls|bridged_calls|"
         "detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|interfaces|"

@@ -35,6 +35,20 @@ class CoreApis:
         else:
             stream.write(f"FreeSWITCH Version {VERSION_STRING} (fsd {__version__}; 64bit)\n")
 
+    def log(self, args: str, session: Any, stream: Stream) -> None:
+        """``log <level> <message>``: write the message to the log at that level (an
+        unknown level name logs at debug), as mod_commands' log API."""
+        text = args.strip()
+        if not text:
+            stream.write("-ERR Usage: log <level> <message>\n")
+            return
+        level_s, _, message = text.partition(" ")
+        from fsd.log import log as _log
+
+        _log(level_from_str(level_s, DEBUG), message + "\n", file="mod_commands.c",
+             func="log_function", line=0)
+        stream.write("+OK\n")
+
     def hostname(self, args: str, session: Any, stream: Stream) -> None:
         stream.write(socket.gethostname())
 
