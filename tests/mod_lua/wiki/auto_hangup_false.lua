@@ -1,0 +1,2 @@
+-- Wiki "setAutoHangup(false)".  Adjustments: none.
+ session:setAutoHangup(false)

@@ -1,0 +1,2 @@
+-- Wiki "API commands": hello.lua.  Adjustments: none.
+ stream:write("hello world")
