@@ -4,6 +4,7 @@
 -- This chunk is compiled once per process and loaded as bytecode (see runtime.py).
 local F, OPT = ...
 local CTX = OPT.ctx
+local BIND = F["@bind"]  -- functools.partial: no-argument methods bind once per instance
 local py_check, py_killed, py_describe, py_log = OPT.check, OPT.killed, OPT.describe, OPT.log
 
 local type, select, error, tostring, tonumber, setmetatable, getmetatable, rawget =
@@ -118,6 +119,13 @@ end
 
 -- a binding sets SIG.e to have a plain-string Lua error raised when it returns
 local SIG = {}
+
+-- return r, unless the binding asked for an error (fast no-argument methods)
+local function SIGR(r)
+  local e = SIG.e
+  if e ~= nil then SIG.e = nil error(e, 0) end
+  return r
+end
 
 local FS = {}
 _G.freeswitch = FS

@@ -34,6 +34,22 @@ def test_dot_call_is_a_self_type_error(lua):
     assert out.endswith("Error in Event::getHeader (arg 1), expected 'Event *' got 'string'")
 
 
+def test_no_argument_fast_path_keeps_swig_checks(lua):
+    """No-argument methods take a fast path (bound once per instance); extra arguments,
+    even an explicit nil, and a wrong self still raise SWIG's errors at the script's line,
+    and each instance calls its own object."""
+    out = lua("local s = freeswitch.Stream() s:write('a')\n"
+              "local ok, m = pcall(function() s:get_data(nil) end) stream:write(m .. '|')\n"
+              "ok, m = pcall(function() s.get_data(freeswitch.Event('CUSTOM')) end) stream:write(m .. '|')\n"
+              "ok, m = pcall(function() s.get_data() end) stream:write(m .. '|')\n"
+              "local t = freeswitch.Stream() t:write('b') stream:write(s:get_data() .. t:get_data() .. s:get_data())")
+    a, b, c, d = out.split("|")
+    assert a == '[string "line"]:2: Error in Stream::get_data expected 1..1 args, got 2'
+    assert b == "[string \"line\"]:3: Error in Stream::get_data (arg 1), expected 'Stream *' got 'Event *'"
+    assert c == '[string "line"]:4: Error in Stream::get_data expected 1..1 args, got 0'
+    assert d == "aba"
+
+
 def test_string_param_accepts_number_and_nil(lua):
     out = lua("local e = freeswitch.Event('CUSTOM') e:addHeader('n', 42) e:addHeader('f', 1.5)"
               " stream:write(e:getHeader('n') .. ' ' .. e:getHeader('f') .. ' ' .. tostring(e:addHeader('x', nil)))")

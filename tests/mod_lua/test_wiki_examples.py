@@ -515,6 +515,8 @@ def test_hook_test_env(wd, logs):
     out = wd.sw.api_execute("originate loopback/1234/w &park()")
     a = out.split()[1]
     b = wd.sw.api_execute(f"uuid_getvar {a} other_loopback_leg_uuid")
+    # the extension answers first; hang up only once it has set the hook and the variable
+    assert wait_until(lambda: wd.sw.api_execute(f"uuid_getvar {b} my_custom_var") == "foobar")
     wd.sw.api_execute(f"uuid_kill {a}")
     assert wait_until(lambda: any("my_custom_var is 'foobar'" in r.text for r in logs))
     assert any(f"Inside hangup hook, uuid is: {b}" in r.text for r in logs)

@@ -157,6 +157,39 @@ def _call_expr(m: Method, key: str, first: str, n: int, cls_spec: ClassSpec | No
     return f"return {call}"
 
 
+def _fast_noarg_lua(cls: ClassSpec, m: Method) -> str:
+    """A method without parameters (``s:get_data()``, ``session:ready()``).
+
+    Passing the Python object from Lua to Python costs as much as the bare call itself, so
+    the first call on an instance binds the Python function to its object
+    (``functools.partial``, cached in a weak table keyed by the instance) and later calls
+    pass no argument at all.  The checks are SWIG's, raised from this function so that
+    their messages carry the script's position (an explicit nil ``self`` with nothing
+    after it counts as no argument)."""
+    key = f"{cls.name}.{m.name}"
+    label = _lua_str(f"{cls.name}::{m.swig_name or m.name}")
+    ctype = _lua_str(cls.name + " *")
+    ret = "b()"
+    if cls.signals:
+        ret = "SIGR(b())"
+    return "\n".join([
+        "(function()",
+        f"  local fn = F[{_lua_str(key)}]",
+        "  local C = setmetatable({}, {__mode = 'k'})",
+        "  return function(self, ...)",
+        "    local b = C[self]",
+        f"    if b ~= nil and select('#', ...) == 0 then return {ret} end",
+        "    local n = select('#', ...) + (self == nil and 0 or 1)",
+        f"    if n ~= 1 then AC({label}, 1, 1, n) end",
+        "    local o = R[self]",
+        f"    if o == nil then TE({label}, 1, {ctype}, self) end",
+        "    b = BIND(fn, o) C[self] = b",
+        f"    return {ret}",
+        "  end",
+        "end)()",
+    ])
+
+
 def _method_lua(cls: ClassSpec, m: Method) -> str:
     label = f"{cls.name}::{m.swig_name or m.name}"
     n = len(m.params)
@@ -202,7 +235,7 @@ def _func_lua(label: str, key: str, m: Method, first: str) -> str:
 def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
     """Lua source that defines every class and module function into ``FS`` (the
     ``freeswitch`` table).  Runs inside the bootstrap chunk, which provides the helpers
-    ``F, CTX, REG, MT, S, I, TE, AC, WRAP, WRAPR, math_type``."""
+    ``F, CTX, REG, MT, S, I, TE, AC, WRAP, WRAPR, math_type, BIND``."""
     global _KNOWN
     _KNOWN = frozenset(c.name for c in classes)
     out: list[str] = []
@@ -214,7 +247,10 @@ def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
         for m in cls.methods:
             if m.lua is not None:
                 out.append(f"  local L_{cls.name}_{m.name} = {m.lua}")
-            body = _method_lua(cls, m)
+            if not m.params and m.lua is None and m.func is not None and not m.returns:
+                body = _fast_noarg_lua(cls, m)
+            else:
+                body = _method_lua(cls, m)
             out.append(f"  M[{_lua_str(m.name)}] = {body}")
             for al in m.aliases:
                 out.append(f"  M[{_lua_str(al)}] = M[{_lua_str(m.name)}]")
@@ -264,7 +300,9 @@ def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
 
 def python_table(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> dict[str, Callable[..., Any]]:
     """The ``F`` table: key -> Python callable, as the generated Lua refers to them."""
-    table: dict[str, Callable[..., Any]] = {}
+    import functools
+
+    table: dict[str, Callable[..., Any]] = {"@bind": functools.partial}
     for cls in classes:
         if cls.ctor is not None and cls.ctor.func is not None and cls.lua_ctor is None:
             table[f"{cls.name}.@new"] = cls.ctor.func
