@@ -88,8 +88,8 @@ def bench_calls(host: LuaHost, getter: bool) -> tuple[float, float]:
 
 IVR_SCRIPT = """
 session:answer()
-session:streamFile("tone_stream://%(1000,0,440)")
-local d = session:getDigits(1, "", 1500)
+session:streamFile("tone_stream://%(3000,0,440)")
+local d = session:getDigits(1, "", 3000)
 local dbh = freeswitch.Dbh("sqlite://bench_ivr")
 dbh:query("select 1", function(row) end)
 dbh:release()
@@ -171,7 +171,7 @@ def bench_live(n_calls: int) -> None:
         w.join()
         ok = sum(1 for o in outs if o.startswith("+OK"))
         per = (peak[1] - rss0) / peak[0] if peak[0] else float("nan")
-        print(f"concurrent IVR scripts (answer, 1 s tone, getDigits 1.5 s, Dbh query, hangup): "
+        print(f"concurrent IVR scripts (answer, 3 s tone, getDigits 3 s, Dbh query, hangup): "
               f"{ok}/{n_calls} answered, peak {peak[0]} running at once (target 500), "
               f"all done in {wall:.1f} s; memory {per / 1024:.0f} KiB per running script")
 
