@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -193,3 +194,40 @@ def test_every_directory_override(tmp_path):
     for n in names:
         assert (tmp_path / f"x-{n}").is_dir(), n
         assert str(tmp_path / f"x-{n}") in p.stdout, n
+
+
+def test_console_on_a_terminal_keeps_history(tmp_path):
+    """-c on a real terminal (a pty): prompt, command output, /exit, history file."""
+    import pty
+    import select
+
+    prepare_base(tmp_path, ["mod_commands"])
+    pid, fd = pty.fork()
+    if pid == 0:  # child: become the console
+        try:
+            os.environ["TERM"] = "xterm"
+            os.execvp(sys.executable, [*FSD, "-c", "-base", str(tmp_path), "-loglevel", "err"])
+        finally:
+            os._exit(127)
+    out = b""
+
+    def read_for(seconds: float) -> None:
+        nonlocal out
+        end = time.time() + seconds
+        while time.time() < end:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    return
+
+    read_for(3)
+    os.write(fd, b"version\r")
+    read_for(1.5)
+    os.write(fd, b"/exit\r")
+    read_for(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert b"freeswitch@" in out and b"FreeSWITCH Version" in out
+    assert "+version" in (tmp_path / ".fsd_history").read_text()
