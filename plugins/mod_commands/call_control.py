@@ -58,6 +58,20 @@ class CallControl:
     def _session(self, ident: str) -> Session | None:
         return self.switch.sessions.get(ident.strip())
 
+    def _lookup(self, args: str, stream: Stream, usage: str,
+                min_words: int = 1) -> tuple[Session, list[str]] | None:
+        """``<uuid> …``: the session and the words, or None after writing the usage
+        text (too few words) or ``-ERR No such channel!``."""
+        words = args.split()
+        if len(words) < min_words:
+            stream.write(usage + "\n")
+            return None
+        s = self._session(words[0])
+        if s is None:
+            stream.write(NO_CHANNEL)
+            return None
+        return s, words
+
     # -- originate --------------------------------------------------------------------
     def originate(self, args: str, session: Any, stream: Stream) -> None:
         words = tokenize(args)
@@ -103,14 +117,10 @@ class CallControl:
 
     # -- uuid_* -------------------------------------------------------------------------
     def uuid_kill(self, args: str, session: Any, stream: Stream) -> None:
-        words = args.split()
-        if not words:
-            stream.write("-USAGE: <uuid> [cause]\n")
+        found = self._lookup(args, stream, "-USAGE: <uuid> [cause]", 1)
+        if found is None:
             return
-        s = self._session(words[0])
-        if s is None:
-            stream.write(NO_CHANNEL)
-            return
+        s, words = found
         s.kill(words[1] if len(words) > 1 else "NORMAL_CLEARING")
         stream.write("+OK\n")
 
@@ -118,14 +128,10 @@ class CallControl:
         stream.write("true" if self._session(args) is not None else "false")
 
     def uuid_getvar(self, args: str, session: Any, stream: Stream) -> None:
-        words = args.split()
-        if len(words) < 2:
-            stream.write("-USAGE: <uuid> <var>\n")
+        found = self._lookup(args, stream, "-USAGE: <uuid> <var>", 2)
+        if found is None:
             return
-        s = self._session(words[0])
-        if s is None:
-            stream.write(NO_CHANNEL)
-            return
+        s, words = found
         v = s.get_variable(words[1])
         stream.write(v if v is not None else "_undef_")
 
@@ -158,14 +164,10 @@ class CallControl:
         stream.write("+OK\n")
 
     def uuid_dump(self, args: str, session: Any, stream: Stream) -> None:
-        words = args.split()
-        if not words:
-            stream.write("-USAGE: <uuid> [format]\n")
+        found = self._lookup(args, stream, "-USAGE: <uuid> [format]", 1)
+        if found is None:
             return
-        s = self._session(words[0])
-        if s is None:
-            stream.write(NO_CHANNEL)
-            return
+        s, words = found
         from fsd.events import Event
 
         ev = Event("CHANNEL_DATA", calling_file="mod_commands.c", calling_func="uuid_dump_function")
@@ -179,14 +181,10 @@ class CallControl:
             stream.write(ev.serialize("plain"))
 
     def uuid_transfer(self, args: str, session: Any, stream: Stream) -> None:
-        words = args.split()
-        if len(words) < 2:
-            stream.write("-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n")
+        found = self._lookup(args, stream, "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]", 2)
+        if found is None:
             return
-        s = self._session(words[0])
-        if s is None:
-            stream.write(NO_CHANNEL)
-            return
+        s, words = found
         targets = [s]
         rest = words[1:]
         if rest[0] in ("-bleg", "-both"):
@@ -225,53 +223,37 @@ class CallControl:
         stream.write(f"+OK {b.uuid}\n")
 
     def uuid_send_dtmf(self, args: str, session: Any, stream: Stream) -> None:
-        words = args.split()
-        if len(words) < 2:
-            stream.write("-USAGE: <uuid> <dtmf_data>\n")
+        found = self._lookup(args, stream, "-USAGE: <uuid> <dtmf_data>", 2)
+        if found is None:
             return
-        s = self._session(words[0])
-        if s is None:
-            stream.write(NO_CHANNEL)
-            return
+        s, words = found
         digits, _, dur = words[1].partition("@")
         s.send_dtmf(digits, int(dur) if dur.isdigit() else 100)
         stream.write("+OK Success\n")
 
     def uuid_recv_dtmf(self, args: str, session: Any, stream: Stream) -> None:
-        words = args.split()
-        if len(words) < 2:
-            stream.write("-USAGE: <uuid> <dtmf_data>\n")
+        found = self._lookup(args, stream, "-USAGE: <uuid> <dtmf_data>", 2)
+        if found is None:
             return
-        s = self._session(words[0])
-        if s is None:
-            stream.write(NO_CHANNEL)
-            return
+        s, words = found
         digits, _, dur = words[1].partition("@")
         valid = "".join(c for c in digits.upper() if c in "0123456789*#ABCDW")
         s.queue_dtmf(valid.replace("W", ""), int(dur) if dur.isdigit() else 100, source="INBAND_AUDIO")
         stream.write("+OK Success\n")
 
     def uuid_break(self, args: str, session: Any, stream: Stream) -> None:
-        words = args.split()
-        if not words:
-            stream.write("-USAGE: <uuid> [all]\n")
+        found = self._lookup(args, stream, "-USAGE: <uuid> [all]", 1)
+        if found is None:
             return
-        s = self._session(words[0])
-        if s is None:
-            stream.write(NO_CHANNEL)
-            return
+        s, words = found
         s.break_()
         stream.write("+OK\n")
 
     def uuid_broadcast(self, args: str, session: Any, stream: Stream) -> None:
-        words = args.split()
-        if len(words) < 2:
-            stream.write("-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n")
+        found = self._lookup(args, stream, "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]", 2)
+        if found is None:
             return
-        s = self._session(words[0])
-        if s is None:
-            stream.write(NO_CHANNEL)
-            return
+        s, words = found
         path = words[1]
         leg = words[2].lower() if len(words) > 2 else "aleg"
         if "::" in path:
