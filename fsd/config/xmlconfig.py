@@ -71,27 +71,7 @@ class XmlConfig:
     def lookup(self, section: str, tag: str, key: str, value: str,
                params: dict[str, str] | None = None) -> etree._Element | None:
         """Find ``<tag key="value">`` in ``section``: bindings first, then the static tree."""
-        for binding in list(self.bindings):
-            if section.lower() not in binding.sections and not any(
-                section.lower().startswith(s) for s in binding.sections
-            ):
-                continue
-            try:
-                text = binding.func(section, tag, key, value, params or {})
-            except Exception as e:  # a broken handler must not break lookups
-                from fsd.log import ERR, log
-
-                log(ERR, f"XML binding of {binding.module} failed: {e}")
-                continue
-            if not text:
-                continue
-            try:
-                doc = etree.fromstring(text.encode() if isinstance(text, str) else text, _parser())
-            except etree.XMLSyntaxError as e:
-                from fsd.log import ERR, log
-
-                log(ERR, f"Error Parsing XML Result! ({binding.module}: {e})")
-                continue
+        for doc in self._binding_documents(section, tag, key, value, params or {}):
             found = _find_in(doc, section, tag, key, value)
             if found is not None:
                 return found
@@ -101,16 +81,53 @@ class XmlConfig:
                 return found
         return None
 
-    def find_user(self, user: str, domain: str = "") -> tuple[etree._Element, etree._Element] | None:
-        """(domain element, user element) from the directory, honouring ``number-alias``."""
+    def find_user(self, user: str, domain: str = "",
+                  params: dict[str, str] | None = None) -> tuple[etree._Element, etree._Element] | None:
+        """(domain element, user element) from the directory, honouring ``number-alias``.
+        Dynamic bindings (e.g. a Lua xml-handler) are asked first, with the ``user`` and
+        ``domain`` parameters FreeSWITCH passes; then the static tree."""
+        p = {"user": user, "domain": domain, "action": "user_call", **(params or {})}
+        for doc in self._binding_documents("directory", "domain", "name", domain, p):
+            found = _user_in(doc.iter("domain"), user, domain)
+            if found:
+                return found
         for sec in self.sections("directory"):
-            for dom in sec.iter("domain"):
-                if domain and (dom.get("name") or "").lower() != domain.lower():
-                    continue
-                for u in dom.iter("user"):
-                    if u.get("id") == user or u.get("number-alias") == user:
-                        return dom, u
+            found = _user_in(sec.iter("domain"), user, domain)
+            if found:
+                return found
         return None
+
+    def _binding_documents(self, section: str, tag: str, key: str, value: str,
+                           params: dict[str, str]):
+        """Yield each parsed document the bindings for ``section`` answer with."""
+        from fsd.log import ERR, log
+
+        for binding in list(self.bindings):
+            if section.lower() not in binding.sections and not any(
+                section.lower().startswith(s) for s in binding.sections
+            ):
+                continue
+            try:
+                text = binding.func(section, tag, key, value, params)
+            except Exception as e:  # a broken handler must not break lookups
+                log(ERR, f"XML binding of {binding.module} failed: {e}")
+                continue
+            if not text:
+                continue
+            try:
+                yield etree.fromstring(text.encode() if isinstance(text, str) else text, _parser())
+            except etree.XMLSyntaxError as e:
+                log(ERR, f"Error Parsing XML Result! ({binding.module}: {e})")
+
+
+def _user_in(domains, user: str, domain: str) -> tuple[etree._Element, etree._Element] | None:
+    for dom in domains:
+        if domain and (dom.get("name") or "").lower() != domain.lower():
+            continue
+        for u in dom.iter("user"):
+            if u.get("id") == user or u.get("number-alias") == user:
+                return dom, u
+    return None
 
 
 def parse_text(pre: Preprocessed) -> etree._Element:

@@ -72,3 +72,30 @@ def test_shutdown_hangs_up_calls_with_system_shutdown(tmp_path):
     assert "SHUTDOWN" in names
     hang = [e for e in got if e.name == "CHANNEL_HANGUP" and e.get_header("Unique-ID") == a]
     assert hang and hang[0].get_header("Hangup-Cause") == "SYSTEM_SHUTDOWN"
+
+
+def test_user_endpoint_through_a_directory_binding(sw):
+    from fsd.module import ModuleInterface
+
+    asked = []
+
+    def directory(section, tag, key, value, params):
+        asked.append((section, params.get("user"), params.get("domain")))
+        if params.get("user") != "7777":
+            return None
+        return ('<document type="freeswitch/xml"><section name="directory">'
+                '<domain name="dyn.local"><user id="7777"><params>'
+                '<param name="dial-string" value="null/dynamic-${dialed_user}"/>'
+                '</params></user></domain></section></document>')
+
+    mi = ModuleInterface("test-directory", sw)
+    mi.bind_xml("directory", directory)
+    try:
+        a, out = originate(sw, "user/7777@dyn.local &park()")
+        assert a, out
+        assert sw.api_execute(f"uuid_getvar {a} channel_name") == "null/dynamic-7777"
+        assert ("directory", "7777", "dyn.local") in asked
+        assert sw.api_execute("originate user/7778@dyn.local &park()") == "-ERR SUBSCRIBER_ABSENT\n"
+    finally:
+        mi.remove_interfaces()
+        sw.api_execute("hupall")
