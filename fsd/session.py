@@ -21,17 +21,14 @@ from typing import TYPE_CHECKING, Any
 from fsd import causes
 from fsd.caller_profile import CallerProfile, now_us
 from fsd.events import Event
-from fsd.log import DEBUG, ERR, INFO, NOTICE, WARNING, log
+from fsd.log import DEBUG, ERR, INFO, NOTICE, log
 from fsd.module import APP_ZOMBIE_EXEC
+from fsd.session_data import ChannelData
+from fsd.session_queues import SessionQueues
+from fsd.states import CALLSTATES, STATE_NUM, STATES  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.switch import Switch
-
-STATES = ["CS_NEW", "CS_INIT", "CS_ROUTING", "CS_SOFT_EXECUTE", "CS_EXECUTE",
-          "CS_EXCHANGE_MEDIA", "CS_PARK", "CS_CONSUME_MEDIA", "CS_HIBERNATE", "CS_RESET",
-          "CS_HANGUP", "CS_REPORTING", "CS_DESTROY", "CS_NONE"]
-STATE_NUM = {s: i for i, s in enumerate(STATES)}
-CALLSTATES = ["DOWN", "DIALING", "RINGING", "EARLY", "ACTIVE", "HELD", "RING_WAIT", "HANGUP", "UNHELD"]
 
 #: States in which the session thread just services messages until told otherwise.
 _WAITING_STATES = {"CS_SOFT_EXECUTE", "CS_PARK", "CS_CONSUME_MEDIA", "CS_EXCHANGE_MEDIA",
@@ -65,7 +62,7 @@ class Endpoint:
     def send_dtmf(self, session: Session, digits: str, duration_ms: int) -> None: ...
 
 
-class Session:
+class Session(ChannelData, SessionQueues):
     """A channel.  Create it with :meth:`Session.create`, then :meth:`start` its thread."""
 
     def __init__(self, switch: Switch, *, name: str, direction: str,
@@ -538,268 +535,6 @@ class Session:
     def execute_inline(self, app_name: str, data: str = "") -> bool:
         """Run an application during routing (``inline="true"``)."""
         return self.execute(app_name, data)
-
-    # -- messages (sendmsg) -------------------------------------------------------------
-    def queue_message(self, msg: Any, priority: bool = False) -> None:
-        """Queue a sendmsg-style Event (or a callable) for the session thread."""
-        if isinstance(msg, Event) and (msg.get_header("call-command") or "").lower() == "hangup":
-            cause = msg.get_header("hangup-cause") or "NORMAL_CLEARING"
-            self.hangup(cause)
-            return
-        with self.cond:
-            if priority:
-                self._messages.appendleft((msg, None))
-            else:
-                self._messages.append((msg, None))
-            self.cond.notify_all()
-
-    def queue_app(self, app: str, data: str = "", priority: bool = False) -> None:
-        ev = Event("COMMAND", standard_headers=False)
-        ev.add_header("call-command", "execute")
-        ev.add_header("execute-app-name", app)
-        ev.add_header("execute-app-arg", data)
-        self.queue_message(ev, priority)
-
-    def has_messages(self) -> bool:
-        return bool(self._messages)
-
-    def process_messages(self) -> int:
-        """Run every queued message now (in this thread); returns how many ran."""
-        n = 0
-        while True:
-            with self.cond:
-                if not self._messages:
-                    return n
-                msg, _ = self._messages.popleft()
-            n += 1
-            if callable(msg) and not isinstance(msg, Event):
-                try:
-                    msg()
-                except Exception as e:
-                    self.log(ERR, f"queued call failed: {e}\n{traceback.format_exc()}")
-            else:
-                self.execute_message(msg)
-
-    def execute_message(self, msg: Event) -> bool:
-        """Execute one sendmsg Event (behaviour reference §14.4) in this thread."""
-        cmd = (msg.get_header("call-command") or "").lower()
-        if cmd == "execute":
-            app = msg.get_header("execute-app-name") or ""
-            arg = msg.get_header("execute-app-arg")
-            if arg is None and (msg.get_header("content-type") or "").lower().startswith("text/plain"):
-                arg = msg.body or ""
-            loops = msg.get_header("loops")
-            try:
-                count = int(loops) if loops else 1
-            except ValueError:
-                count = 1
-            ev_uuid = msg.get_header("event-uuid")
-            if ev_uuid:
-                self.set_variable("app_uuid", ev_uuid)
-            i = 0
-            while count < 0 or i < count:
-                if count != 1:
-                    self.set_variable("current_loop", str(i + 1))
-                    self.set_variable("total_loops", str(count))
-                if not self.execute(app, arg or ""):
-                    break
-                i += 1
-                if self.hangup_cause is not None:
-                    break
-            if ev_uuid:
-                self.variables.pop("app_uuid", None)
-            return True
-        if cmd == "hangup":
-            self.hangup(msg.get_header("hangup-cause") or "NORMAL_CLEARING")
-            return True
-        if cmd == "xferext":
-            steps = []
-            for name, value in msg.headers:
-                if name.lower() == "application":
-                    v = value if isinstance(value, str) else " ".join(value)
-                    a, _, d = v.partition(" ")
-                    steps.append((a, d))
-            for a, d in steps:
-                self.execute(a, d)
-            return True
-        if cmd in ("unicast", "nomedia"):
-            self.log(WARNING, f"sendmsg call-command {cmd} is not supported by fsd")
-            return False
-        self.log(WARNING, f"unknown sendmsg call-command [{cmd}]")
-        return False
-
-    # -- private events / DTMF -----------------------------------------------------------
-    def queue_event(self, event: Event) -> None:
-        """Queue an event to this session (input callbacks see it; ESL divert_events)."""
-        with self.cond:
-            self._private_events.append(event)
-            self.cond.notify_all()
-        if self.media is not None:
-            self.media.wake()  # a waiting playback/sleep polls the queue at once
-        listener = getattr(self, "divert_listener", None)
-        if listener is not None:
-            listener(self)
-
-    def pop_event(self) -> Event | None:
-        with self.cond:
-            return self._private_events.popleft() if self._private_events else None
-
-    def flush_events(self) -> None:
-        with self.cond:
-            self._private_events.clear()
-
-    def has_events(self) -> bool:
-        return bool(self._private_events)
-
-    def queue_dtmf(self, digits: str, duration_ms: int = 100, source: str = "APP") -> None:
-        """DTMF arriving at this channel (from the endpoint, uuid_recv_dtmf…)."""
-        if self.media is not None:
-            # The port fires DTMF events when a digit is taken off its queue.
-            for d in digits:
-                self.media.queue_dtmf(d, duration_ms * 8, source)
-            self.wake()
-            return
-        with self.cond:
-            for d in digits:
-                self._dtmf.append((d, duration_ms))
-            self.cond.notify_all()
-        for d in digits:
-            self._fire_dtmf(d, duration_ms, source)
-
-    def _fire_dtmf(self, digit: str, duration_ms: int, source: str) -> None:
-        ev = self.new_event("DTMF")
-        ev.add_header("DTMF-Digit", digit)
-        ev.add_header("DTMF-Duration", str(duration_ms * 8))
-        ev.add_header("DTMF-Source", source)
-        self.switch.events.fire(ev)
-        self.log(DEBUG if not self.var_true("sensitive_dtmf") else DEBUG, f"RECV DTMF {digit if not self.var_true('sensitive_dtmf') else 'X'}:{duration_ms * 8}")
-
-    def pop_dtmf(self) -> tuple[str, int] | None:
-        if self.media is not None:
-            d = self.media.get_dtmf(0)
-            return (d.digit, d.duration) if d is not None else None
-        with self.cond:
-            return self._dtmf.popleft() if self._dtmf else None
-
-    def has_dtmf(self) -> bool:
-        if self.media is not None and hasattr(self.media, "has_dtmf"):
-            return self.media.has_dtmf()
-        return bool(self._dtmf)
-
-    def flush_dtmf(self) -> None:
-        if self.media is not None and hasattr(self.media, "flush_dtmf"):
-            self.media.flush_dtmf()
-        with self.cond:
-            self._dtmf.clear()
-
-    def send_dtmf(self, digits: str, duration_ms: int = 100) -> None:
-        """Send DTMF out of this channel (to the far end)."""
-        self.tech.send_dtmf(self, digits, duration_ms)
-
-    # -- events -------------------------------------------------------------------------
-    def new_event(self, name: str, subclass: str | None = None) -> Event:
-        ev = Event(name, subclass, calling_file="switch_channel.c", calling_func="switch_channel_event",
-                   calling_line=0)
-        self.event_data(ev)
-        return ev
-
-    def fire(self, name: str) -> None:
-        self.switch.events.fire(self.new_event(name))
-
-    def answer_state(self) -> str:
-        if STATE_NUM.get(self.running_state, 0) >= STATE_NUM["CS_HANGUP"] or self.hangup_cause:
-            return "hangup"
-        if self._answered:
-            return "answered"
-        if self._early:
-            return "early"
-        return "ringing"
-
-    def basic_event_data(self, ev: Event) -> None:
-        ev.add_header("Channel-State", self.running_state)
-        ev.add_header("Channel-Call-State", self.callstate)
-        ev.add_header("Channel-State-Number", str(STATE_NUM.get(self.state, 0)))
-        ev.add_header("Channel-Name", self.name)
-        ev.add_header("Unique-ID", self.uuid)
-        ev.add_header("Call-Direction", self.direction)
-        ev.add_header("Presence-Call-Direction", self.direction)
-        ev.add_header("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false")
-        if self.variables.get("presence_id"):
-            ev.add_header("Channel-Presence-ID", self.variables["presence_id"])
-        ev.add_header("Channel-Call-UUID", self.variables.get("call_uuid", self.uuid))
-        ev.add_header("Answer-State", self.answer_state())
-        if self.hangup_cause:
-            ev.add_header("Hangup-Cause", self.hangup_cause)
-        codec = getattr(self.media, "codec_name", None) or "L16"
-        rate = str(getattr(self.media, "rate", 8000))
-        ev.add_header("Channel-Read-Codec-Name", codec)
-        ev.add_header("Channel-Read-Codec-Rate", rate)
-        ev.add_header("Channel-Read-Codec-Bit-Rate", str(int(rate) * 16 if codec == "L16" else 64000))
-        ev.add_header("Channel-Write-Codec-Name", codec)
-        ev.add_header("Channel-Write-Codec-Rate", rate)
-        ev.add_header("Channel-Write-Codec-Bit-Rate", str(int(rate) * 16 if codec == "L16" else 64000))
-
-    def event_data(self, ev: Event, prefix: str = "Caller") -> None:
-        """switch_channel_event_set_data: basic data, caller profile, other leg, variables."""
-        self.basic_event_data(ev)
-        self.caller_profile.add_headers(ev, prefix)
-        other = self.originatee_profile or self.originator_profile
-        if other is not None:
-            ev.add_header("Other-Type", "originatee" if self.originatee_profile else "originator")
-            other.add_headers(ev, "Other-Leg")
-        with self.lock:
-            items = list(self.variables.items())
-        for k, v in items:
-            ev.add_header(f"variable_{k}", v)
-
-    def caller_profile_headers(self, ev: Event, prefix: str = "Channel") -> None:
-        self.caller_profile.add_headers(ev, prefix)
-
-    def env_event(self) -> Event:
-        """The hangup-hook ``env``: all variables plain, then the channel data; no
-        standard headers; unique header names (behaviour reference §1.3)."""
-        ev = Event("CHANNEL_DATA", standard_headers=False)
-        with self.lock:
-            items = list(self.variables.items())
-        for k, v in items:
-            ev.add_header(k, v)
-        self.event_data(ev)
-        return ev
-
-    # -- bridge helpers --------------------------------------------------------------------
-    def bridged_peer(self) -> Session | None:
-        return self.peer
-
-    def bridged(self) -> bool:
-        return self.peer is not None and self.up()
-
-    def show_row(self) -> dict[str, str]:
-        p = self.caller_profile
-        first = self.profiles[0]
-        return {
-            "uuid": self.uuid, "direction": self.direction,
-            "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created_epoch)),
-            "created_epoch": str(self.created_epoch), "name": self.name,
-            "state": self.running_state, "cid_name": p.caller_id_name, "cid_num": p.caller_id_number,
-            "ip_addr": p.network_addr, "dest": p.destination_number,
-            "application": self.variables.get("current_application", ""),
-            "application_data": self.variables.get("current_application_data", ""),
-            "dialplan": p.dialplan, "context": p.context,
-            "read_codec": getattr(self.media, "codec_name", "L16") if self.media else "",
-            "read_rate": str(getattr(self.media, "rate", 8000)) if self.media else "",
-            "read_bit_rate": "", "write_codec": getattr(self.media, "codec_name", "L16") if self.media else "",
-            "write_rate": str(getattr(self.media, "rate", 8000)) if self.media else "", "write_bit_rate": "",
-            "secure": "", "hostname": self.switch.hostname,
-            "presence_id": self.variables.get("presence_id", ""),
-            "presence_data": self.variables.get("presence_data", ""),
-            "accountcode": self.variables.get("accountcode", ""), "callstate": self.callstate,
-            "callee_name": p.callee_id_name, "callee_num": p.callee_id_number,
-            "callee_direction": "", "call_uuid": self.variables.get("call_uuid", self.uuid),
-            "sent_callee_name": "", "sent_callee_num": "",
-            "initial_cid_name": first.caller_id_name, "initial_cid_num": first.caller_id_number,
-            "initial_ip_addr": first.network_addr, "initial_dest": first.destination_number,
-            "initial_dialplan": first.dialplan, "initial_context": first.context,
-        }
 
     # -- the session thread ---------------------------------------------------------------
     def _run(self) -> None:

@@ -1,0 +1,175 @@
+"""A session's queues: sendmsg messages, private events and DTMF (mixed into Session).
+
+Other threads only *queue* here; the session's own thread runs what was queued
+(``process_messages``) when it services its state, between applications or in park."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from fsd.events import Event
+from fsd.log import DEBUG, ERR, WARNING
+
+
+class SessionQueues:
+    """Mixin for :class:`fsd.session.Session`; relies on its lock, condition, media and
+    ``execute``/``hangup``/``new_event``/``log``."""
+
+    # -- messages (sendmsg) -------------------------------------------------------------
+    def queue_message(self, msg: Any, priority: bool = False) -> None:
+        """Queue a sendmsg-style Event (or a callable) for the session thread."""
+        if isinstance(msg, Event) and (msg.get_header("call-command") or "").lower() == "hangup":
+            cause = msg.get_header("hangup-cause") or "NORMAL_CLEARING"
+            self.hangup(cause)
+            return
+        with self.cond:
+            if priority:
+                self._messages.appendleft((msg, None))
+            else:
+                self._messages.append((msg, None))
+            self.cond.notify_all()
+
+    def queue_app(self, app: str, data: str = "", priority: bool = False) -> None:
+        ev = Event("COMMAND", standard_headers=False)
+        ev.add_header("call-command", "execute")
+        ev.add_header("execute-app-name", app)
+        ev.add_header("execute-app-arg", data)
+        self.queue_message(ev, priority)
+
+    def has_messages(self) -> bool:
+        return bool(self._messages)
+
+    def process_messages(self) -> int:
+        """Run every queued message now (in this thread); returns how many ran."""
+        n = 0
+        while True:
+            with self.cond:
+                if not self._messages:
+                    return n
+                msg, _ = self._messages.popleft()
+            n += 1
+            if callable(msg) and not isinstance(msg, Event):
+                try:
+                    msg()
+                except Exception as e:
+                    self.log(ERR, f"queued call failed: {e}\n{traceback.format_exc()}")
+            else:
+                self.execute_message(msg)
+
+    def execute_message(self, msg: Event) -> bool:
+        """Execute one sendmsg Event (behaviour reference §14.4) in this thread."""
+        cmd = (msg.get_header("call-command") or "").lower()
+        if cmd == "execute":
+            app = msg.get_header("execute-app-name") or ""
+            arg = msg.get_header("execute-app-arg")
+            if arg is None and (msg.get_header("content-type") or "").lower().startswith("text/plain"):
+                arg = msg.body or ""
+            loops = msg.get_header("loops")
+            try:
+                count = int(loops) if loops else 1
+            except ValueError:
+                count = 1
+            ev_uuid = msg.get_header("event-uuid")
+            if ev_uuid:
+                self.set_variable("app_uuid", ev_uuid)
+            i = 0
+            while count < 0 or i < count:
+                if count != 1:
+                    self.set_variable("current_loop", str(i + 1))
+                    self.set_variable("total_loops", str(count))
+                if not self.execute(app, arg or ""):
+                    break
+                i += 1
+                if self.hangup_cause is not None:
+                    break
+            if ev_uuid:
+                self.variables.pop("app_uuid", None)
+            return True
+        if cmd == "hangup":
+            self.hangup(msg.get_header("hangup-cause") or "NORMAL_CLEARING")
+            return True
+        if cmd == "xferext":
+            steps = []
+            for name, value in msg.headers:
+                if name.lower() == "application":
+                    v = value if isinstance(value, str) else " ".join(value)
+                    a, _, d = v.partition(" ")
+                    steps.append((a, d))
+            for a, d in steps:
+                self.execute(a, d)
+            return True
+        if cmd in ("unicast", "nomedia"):
+            self.log(WARNING, f"sendmsg call-command {cmd} is not supported by fsd")
+            return False
+        self.log(WARNING, f"unknown sendmsg call-command [{cmd}]")
+        return False
+
+    # -- private events / DTMF -----------------------------------------------------------
+    def queue_event(self, event: Event) -> None:
+        """Queue an event to this session (input callbacks see it; ESL divert_events)."""
+        with self.cond:
+            self._private_events.append(event)
+            self.cond.notify_all()
+        if self.media is not None:
+            self.media.wake()  # a waiting playback/sleep polls the queue at once
+        listener = getattr(self, "divert_listener", None)
+        if listener is not None:
+            listener(self)
+
+    def pop_event(self) -> Event | None:
+        with self.cond:
+            return self._private_events.popleft() if self._private_events else None
+
+    def flush_events(self) -> None:
+        with self.cond:
+            self._private_events.clear()
+
+    def has_events(self) -> bool:
+        return bool(self._private_events)
+
+    def queue_dtmf(self, digits: str, duration_ms: int = 100, source: str = "APP") -> None:
+        """DTMF arriving at this channel (from the endpoint, uuid_recv_dtmf…)."""
+        if self.media is not None:
+            # The port fires DTMF events when a digit is taken off its queue.
+            for d in digits:
+                self.media.queue_dtmf(d, duration_ms * 8, source)
+            self.wake()
+            return
+        with self.cond:
+            for d in digits:
+                self._dtmf.append((d, duration_ms))
+            self.cond.notify_all()
+        for d in digits:
+            self._fire_dtmf(d, duration_ms, source)
+
+    def _fire_dtmf(self, digit: str, duration_ms: int, source: str) -> None:
+        ev = self.new_event("DTMF")
+        ev.add_header("DTMF-Digit", digit)
+        ev.add_header("DTMF-Duration", str(duration_ms * 8))
+        ev.add_header("DTMF-Source", source)
+        self.switch.events.fire(ev)
+        self.log(DEBUG if not self.var_true("sensitive_dtmf") else DEBUG, f"RECV DTMF {digit if not self.var_true('sensitive_dtmf') else 'X'}:{duration_ms * 8}")
+
+    def pop_dtmf(self) -> tuple[str, int] | None:
+        if self.media is not None:
+            d = self.media.get_dtmf(0)
+            return (d.digit, d.duration) if d is not None else None
+        with self.cond:
+            return self._dtmf.popleft() if self._dtmf else None
+
+    def has_dtmf(self) -> bool:
+        if self.media is not None and hasattr(self.media, "has_dtmf"):
+            return self.media.has_dtmf()
+        return bool(self._dtmf)
+
+    def flush_dtmf(self) -> None:
+        if self.media is not None and hasattr(self.media, "flush_dtmf"):
+            self.media.flush_dtmf()
+        with self.cond:
+            self._dtmf.clear()
+
+    def send_dtmf(self, digits: str, duration_ms: int = 100) -> None:
+        """Send DTMF out of this channel (to the far end)."""
+        self.tech.send_dtmf(self, digits, duration_ms)
+
