@@ -93,3 +93,44 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+class EventLog:
+    """Every event the switch fires from now on, for assertions in tests."""
+
+    def __init__(self, switch: Switch) -> None:
+        self.events: list = []
+        self.lock = threading.Lock()
+        self.binding = switch.events.bind("ALL", None, self._add)
+
+    def _add(self, ev) -> None:
+        with self.lock:
+            self.events.append(ev)
+
+    def of(self, name: str, uuid: str | None = None, **headers: str) -> list:
+        """Events of type ``name`` (for channel ``uuid``), whose headers match ``headers``
+        (``Answer_State="early"`` means header ``Answer-State``)."""
+        with self.lock:
+            out = [e for e in self.events if e.name == name
+                   and (uuid is None or e.get_header("Unique-ID") == uuid)]
+        for k, v in headers.items():
+            out = [e for e in out if e.get_header(k.replace("_", "-")) == v]
+        return out
+
+    def wait(self, name: str, uuid: str | None = None, timeout: float = 8, **headers: str) -> list:
+        """Like :meth:`of`, waiting up to ``timeout`` for at least one; asserts."""
+        assert wait_until(lambda: self.of(name, uuid, **headers), timeout), \
+            f"no {name} {headers or ''} for {uuid}"
+        return self.of(name, uuid, **headers)
+
+
+def originate(switch: Switch, text: str) -> tuple[str | None, str]:
+    """``originate <text>`` through the API: (the new leg's UUID or None, the reply)."""
+    out = switch.api_execute(f"originate {text}")
+    m = re.match(r"^\+OK ([0-9a-f-]{36})\n$", out)
+    return (m.group(1) if m else None), out
+
+
+def other_leg(switch: Switch, uuid: str) -> str:
+    """The other channel of a loopback pair."""
+    return switch.api_execute(f"uuid_getvar {uuid} other_loopback_leg_uuid")

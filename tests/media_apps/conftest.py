@@ -3,14 +3,12 @@ language "tl" with phrase macros, and small generated sound files under <base>/s
 
 from __future__ import annotations
 
-import re
-import threading
-
 import numpy as np
 import pytest
 import soundfile as sf
 
-from fsd.testing import running_switch, wait_until
+from fsd import testing
+from fsd.testing import EventLog, running_switch, wait_until
 
 MODULES = ["mod_commands", "mod_dptools", "mod_loopback", "mod_dialplan_xml", "mod_say_en"]
 
@@ -158,44 +156,18 @@ def sw(tmp_path):
         yield switch
 
 
-class EventLog:
-    def __init__(self, switch):
-        self.events = []
-        self.lock = threading.Lock()
-        self.binding = switch.events.bind("ALL", None, self._add)
-
-    def _add(self, ev):
-        with self.lock:
-            self.events.append(ev)
-
-    def of(self, name, uuid=None, **headers):
-        with self.lock:
-            out = [e for e in self.events if e.name == name
-                   and (uuid is None or e.get_header("Unique-ID") == uuid)]
-        for k, v in headers.items():
-            out = [e for e in out if e.get_header(k.replace("_", "-")) == v]
-        return out
-
-    def wait(self, name, uuid=None, timeout=8, **headers):
-        assert wait_until(lambda: self.of(name, uuid, **headers), timeout), \
-            f"no {name} {headers} for {uuid}"
-        return self.of(name, uuid, **headers)
-
-
 @pytest.fixture
 def events(sw):
     return EventLog(sw)
 
 
 def originate(sw, text):
-    out = sw.api_execute(f"originate {text}")
-    m = re.match(r"^\+OK ([0-9a-f-]{36})\n$", out)
-    assert m, out
-    return m.group(1)
+    uuid, out = testing.originate(sw, text)
+    assert uuid, out
+    return uuid
 
 
-def b_leg(sw, a_uuid):
-    return sw.api_execute(f"uuid_getvar {a_uuid} other_loopback_leg_uuid")
+b_leg = testing.other_leg
 
 
 def getvar(sw, uuid, name):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from fsd.testing import running_switch, wait_until
+from fsd.testing import EventLog, running_switch
 
 CALL_MODULES = ["mod_commands", "mod_dptools", "mod_loopback", "mod_dialplan_xml"]
 
@@ -106,26 +104,6 @@ def sw(tmp_path):
     with running_switch(tmp_path, CALL_MODULES,
                         extra_files={"conf/dialplan/t.xml": DIALPLAN}) as switch:
         yield switch
-
-
-class EventLog:
-    def __init__(self, switch):
-        self.events = []
-        self.lock = threading.Lock()
-        self.binding = switch.events.bind("ALL", None, self._add)
-
-    def _add(self, ev):
-        with self.lock:
-            self.events.append(ev)
-
-    def of(self, name, uuid=None):
-        with self.lock:
-            return [e for e in self.events if e.name == name
-                    and (uuid is None or e.get_header("Unique-ID") == uuid)]
-
-    def wait(self, name, uuid=None, timeout=5):
-        assert wait_until(lambda: self.of(name, uuid), timeout), f"no {name} for {uuid}"
-        return self.of(name, uuid)
 
 
 @pytest.fixture

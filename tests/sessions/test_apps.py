@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
+from fsd.testing import EventLog, originate, other_leg, running_switch, wait_until
 
-from fsd.testing import running_switch, wait_until
-
-from .conftest import CALL_MODULES, EventLog
+from .conftest import CALL_MODULES
 
 APPS = r"""<include><context name="apps">
   <extension name="vars">
@@ -56,22 +54,12 @@ APPS = r"""<include><context name="apps">
 </context></include>"""
 
 
-def originate(sw, text):
-    out = sw.api_execute(f"originate {text}")
-    m = re.match(r"^\+OK ([0-9a-f-]{36})\n$", out)
-    return (m.group(1) if m else None), out
-
-
-def b_of(sw, a):
-    return sw.api_execute(f"uuid_getvar {a} other_loopback_leg_uuid")
-
-
 def test_variable_apps_log_and_event(tmp_path):
     with running_switch(tmp_path, CALL_MODULES, extra_files={"conf/dialplan/apps.xml": APPS}) as sw:
         ev = EventLog(sw)
         a, out = originate(sw, "loopback/vars/apps &park()")
         assert a, out
-        b = b_of(sw, a)
+        b = other_leg(sw, a)
         custom = ev.wait("CUSTOM")
         assert custom[0].get_header("Event-Subclass") == "apps::test"
         assert custom[0].get_header("My-Header") == "hello"
@@ -94,7 +82,7 @@ def test_respond_sched_transfer_sched_hangup_inline(tmp_path):
         ev = EventLog(sw)
         a, out = originate(sw, "loopback/sched/apps &park()")
         assert a, out
-        b = b_of(sw, a)
+        b = other_leg(sw, a)
         assert wait_until(lambda: sw.api_execute(f"uuid_getvar {b} m1") == "one", 5)
         a2, out = originate(sw, "loopback/schedhup/apps &park()")
         assert a2, out
@@ -102,7 +90,7 @@ def test_respond_sched_transfer_sched_hangup_inline(tmp_path):
         assert hang[0].get_header("Hangup-Cause") == "CALL_REJECTED"
         a3, out = originate(sw, "loopback/inline/apps &park()")
         assert a3, out
-        b3 = b_of(sw, a3)
+        b3 = other_leg(sw, a3)
         assert sw.api_execute(f"uuid_getvar {b3} early_var") == "seen"
         sw.api_execute("hupall")
 

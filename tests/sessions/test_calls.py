@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import time
 
-from fsd.testing import wait_until
-
-
-def originate(sw, text):
-    out = sw.api_execute(f"originate {text}")
-    m = re.match(r"^\+OK ([0-9a-f-]{36})\n$", out)
-    return (m.group(1) if m else None), out
-
-
-def b_leg(sw, a_uuid):
-    return sw.api_execute(f"uuid_getvar {a_uuid} other_loopback_leg_uuid")
+from fsd.testing import originate, other_leg, wait_until
 
 
 def test_captures_into_actions(sw):
     a, out = originate(sw, "loopback/cap12-34/t &park()")
     assert a, out
-    b = b_leg(sw, a)
+    b = other_leg(sw, a)
     assert wait_until(lambda: sw.api_execute(f"uuid_getvar {b} second") == "34")
     assert sw.api_execute(f"uuid_getvar {b} first") == "12"
     assert sw.api_execute(f"uuid_kill {a}") == "+OK\n"
@@ -30,11 +19,11 @@ def test_captures_into_actions(sw):
 def test_anti_actions_and_time_conditions(sw):
     a, out = originate(sw, "loopback/anti/t &park()")
     assert a, out
-    b = b_leg(sw, a)
+    b = other_leg(sw, a)
     assert wait_until(lambda: sw.api_execute(f"uuid_getvar {b} branch") == "anti")
     a2, out = originate(sw, "loopback/timed/t &park()")
     assert a2, out
-    b2 = b_leg(sw, a2)
+    b2 = other_leg(sw, a2)
     assert wait_until(lambda: sw.api_execute(f"uuid_getvar {b2} tod") == "not1999")
     sw.api_execute("hupall")
 
@@ -42,7 +31,7 @@ def test_anti_actions_and_time_conditions(sw):
 def test_transfer_reenters_routing(sw, events):
     a, out = originate(sw, "loopback/xfer/t &park()")
     assert a, out
-    b = b_leg(sw, a)
+    b = other_leg(sw, a)
     assert wait_until(lambda: sw.api_execute(f"uuid_getvar {b} second") == "8")
     assert sw.api_execute(f"uuid_getvar {b} before_transfer") == "1"
     assert sw.api_execute(f"uuid_getvar {b} never_reached") == "_undef_"
@@ -136,13 +125,13 @@ def test_no_route_and_bad_regex(sw, events):
 def test_bridge_and_continue_on_fail(sw, events):
     a, out = originate(sw, "loopback/bridgefail/t &park()")
     assert a, out
-    b = b_leg(sw, a)
+    b = other_leg(sw, a)
     assert wait_until(lambda: sw.api_execute(f"uuid_getvar {b} after_fail") == "USER_BUSY")
     assert sw.api_execute(f"uuid_getvar {b} bridge_hangup_cause") == "USER_BUSY"
     sw.api_execute(f"uuid_kill {a}")
     a, out = originate(sw, "loopback/bridgenull/t &park()")
     assert a, out
-    b = b_leg(sw, a)
+    b = other_leg(sw, a)
     br = events.wait("CHANNEL_BRIDGE", b)
     inner = br[0].get_header("Bridge-B-Unique-ID")
     assert sw.api_execute(f"uuid_exists {inner}") == "true"
@@ -221,7 +210,7 @@ def test_show_calls_and_counts(sw):
 def test_dtmf_via_uuid_recv_dtmf_and_send(sw, events):
     a, out = originate(sw, "loopback/cap5-6/t &park()")
     assert a, out
-    b = b_leg(sw, a)
+    b = other_leg(sw, a)
     assert sw.api_execute(f"uuid_recv_dtmf {b} 12#") == "+OK Success\n"
     dt = events.wait("DTMF", b)
     assert [e.get_header("DTMF-Digit") for e in events.of("DTMF", b)] == ["1", "2", "#"]

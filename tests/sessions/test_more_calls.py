@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
-from fsd.testing import running_switch, wait_until
+from fsd.testing import originate, running_switch, wait_until
 
 from .conftest import CALL_MODULES
-
-
-def originate(sw, text):
-    out = sw.api_execute(f"originate {text}")
-    m = re.match(r"^\+OK ([0-9a-f-]{36})\n$", out)
-    return (m.group(1) if m else None), out
 
 
 def test_uuid_bridge_two_parked_legs(sw, events):
