@@ -134,3 +134,4 @@ def originate(switch: Switch, text: str) -> tuple[str | None, str]:
 def other_leg(switch: Switch, uuid: str) -> str:
     """The other channel of a loopback pair."""
     return switch.api_execute(f"uuid_getvar {uuid} other_loopback_leg_uuid")
+

@@ -2,65 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fsd.events import Event
 
-PLAIN = (
-    "Event-Name: CUSTOM\n"
-    "Core-UUID: 6a2b8f0e-3c1d-4e55-9a7b-0c1d2e3f4a5b\n"
-    "FreeSWITCH-Hostname: pbx1\n"
-    "FreeSWITCH-Switchname: pbx1\n"
-    "FreeSWITCH-IPv4: 192.0.2.10\n"
-    "FreeSWITCH-IPv6: %3A%3A1\n"
-    "Event-Date-Local: 2024-03-05%2014%3A07%3A09\n"
-    "Event-Date-GMT: Tue,%2005%20Mar%202024%2014%3A07%3A09%20GMT\n"
-    "Event-Date-Timestamp: 1709647629123456\n"
-    "Event-Calling-File: switch_cpp.cpp\n"
-    "Event-Calling-Function: Event\n"
-    "Event-Calling-Line-Number: 315\n"
-    "Event-Sequence: 4711\n"
-    "Event-Subclass: dial%3A%3Aresult\n"
-    "Call-Disposition: answered%20%26%20bridged\n"
-    "Content-Length: 34\n"
-    "\n"
-    "dial_record_id: 1234\n"
-    "campaign: 20\n"
-)
+# The worked example of §13.5–13.7 (tests/fixtures/golden/event.*), shared with the Lua
+# conformance tests.
+_GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"
 
-JSON = (
-    '{"Event-Name":"CUSTOM","Core-UUID":"6a2b8f0e-3c1d-4e55-9a7b-0c1d2e3f4a5b",'
-    '"FreeSWITCH-Hostname":"pbx1","FreeSWITCH-Switchname":"pbx1","FreeSWITCH-IPv4":"192.0.2.10",'
-    '"FreeSWITCH-IPv6":"::1","Event-Date-Local":"2024-03-05 14:07:09",'
-    '"Event-Date-GMT":"Tue, 05 Mar 2024 14:07:09 GMT","Event-Date-Timestamp":"1709647629123456",'
-    '"Event-Calling-File":"switch_cpp.cpp","Event-Calling-Function":"Event",'
-    '"Event-Calling-Line-Number":"315","Event-Sequence":"4711","Event-Subclass":"dial::result",'
-    '"Call-Disposition":"answered & bridged","Content-Length":"34",'
-    '"_body":"dial_record_id: 1234\\ncampaign: 20\\n"}'
-)
 
-XML = """<event>
-  <headers>
-    <Event-Name>CUSTOM</Event-Name>
-    <Core-UUID>6a2b8f0e-3c1d-4e55-9a7b-0c1d2e3f4a5b</Core-UUID>
-    <FreeSWITCH-Hostname>pbx1</FreeSWITCH-Hostname>
-    <FreeSWITCH-Switchname>pbx1</FreeSWITCH-Switchname>
-    <FreeSWITCH-IPv4>192.0.2.10</FreeSWITCH-IPv4>
-    <FreeSWITCH-IPv6>%3A%3A1</FreeSWITCH-IPv6>
-    <Event-Date-Local>2024-03-05%2014%3A07%3A09</Event-Date-Local>
-    <Event-Date-GMT>Tue,%2005%20Mar%202024%2014%3A07%3A09%20GMT</Event-Date-GMT>
-    <Event-Date-Timestamp>1709647629123456</Event-Date-Timestamp>
-    <Event-Calling-File>switch_cpp.cpp</Event-Calling-File>
-    <Event-Calling-Function>Event</Event-Calling-Function>
-    <Event-Calling-Line-Number>315</Event-Calling-Line-Number>
-    <Event-Sequence>4711</Event-Sequence>
-    <Event-Subclass>dial%3A%3Aresult</Event-Subclass>
-    <Call-Disposition>answered%20%26%20bridged</Call-Disposition>
-  </headers>
-  <Content-Length>34</Content-Length>
-  <body>dial_record_id: 1234
-campaign: 20
-  </body>
-</event>
-"""
+def golden_event_text(fmt: str) -> str:
+    return (_GOLDEN / f"event.{fmt}").read_bytes().decode("utf-8")
+
+
+PLAIN = golden_event_text("plain")
+JSON = golden_event_text("json")
+XML = golden_event_text("xml")
 
 
 def test_plain_worked_example(spec_event):

@@ -5,66 +5,24 @@ xml) with the reference's worked example (§13.5–§13.7), built through Lua.""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fsd.log import ERR, WARNING
 from fsd.testing import wait_until
 
-# The worked example of §13.5: every standard header fixed, so the output is exact.
-GOLDEN_JSON = {
-    "Event-Name": "CUSTOM", "Core-UUID": "6a2b8f0e-3c1d-4e55-9a7b-0c1d2e3f4a5b",
-    "FreeSWITCH-Hostname": "pbx1", "FreeSWITCH-Switchname": "pbx1",
-    "FreeSWITCH-IPv4": "192.0.2.10", "FreeSWITCH-IPv6": "::1",
-    "Event-Date-Local": "2024-03-05 14:07:09", "Event-Date-GMT": "Tue, 05 Mar 2024 14:07:09 GMT",
-    "Event-Date-Timestamp": "1709647629123456", "Event-Calling-File": "switch_cpp.cpp",
-    "Event-Calling-Function": "Event", "Event-Calling-Line-Number": "315",
-    "Event-Sequence": "4711", "Event-Subclass": "dial::result",
-    "Call-Disposition": "answered & bridged",
-    "_body": "dial_record_id: 1234\ncampaign: 20\n",
-}
-GOLDEN_PLAIN = (
-    "Event-Name: CUSTOM\nCore-UUID: 6a2b8f0e-3c1d-4e55-9a7b-0c1d2e3f4a5b\n"
-    "FreeSWITCH-Hostname: pbx1\nFreeSWITCH-Switchname: pbx1\nFreeSWITCH-IPv4: 192.0.2.10\n"
-    "FreeSWITCH-IPv6: %3A%3A1\nEvent-Date-Local: 2024-03-05%2014%3A07%3A09\n"
-    "Event-Date-GMT: Tue,%2005%20Mar%202024%2014%3A07%3A09%20GMT\n"
-    "Event-Date-Timestamp: 1709647629123456\nEvent-Calling-File: switch_cpp.cpp\n"
-    "Event-Calling-Function: Event\nEvent-Calling-Line-Number: 315\nEvent-Sequence: 4711\n"
-    "Event-Subclass: dial%3A%3Aresult\nCall-Disposition: answered%20%26%20bridged\n"
-    "Content-Length: 34\n\ndial_record_id: 1234\ncampaign: 20\n"
-)
-GOLDEN_JSON_TEXT = (
-    '{"Event-Name":"CUSTOM","Core-UUID":"6a2b8f0e-3c1d-4e55-9a7b-0c1d2e3f4a5b",'
-    '"FreeSWITCH-Hostname":"pbx1","FreeSWITCH-Switchname":"pbx1","FreeSWITCH-IPv4":"192.0.2.10",'
-    '"FreeSWITCH-IPv6":"::1","Event-Date-Local":"2024-03-05 14:07:09",'
-    '"Event-Date-GMT":"Tue, 05 Mar 2024 14:07:09 GMT","Event-Date-Timestamp":"1709647629123456",'
-    '"Event-Calling-File":"switch_cpp.cpp","Event-Calling-Function":"Event",'
-    '"Event-Calling-Line-Number":"315","Event-Sequence":"4711","Event-Subclass":"dial::result",'
-    '"Call-Disposition":"answered & bridged","Content-Length":"34",'
-    '"_body":"dial_record_id: 1234\\ncampaign: 20\\n"}'
-)
-GOLDEN_XML = """<event>
-  <headers>
-    <Event-Name>CUSTOM</Event-Name>
-    <Core-UUID>6a2b8f0e-3c1d-4e55-9a7b-0c1d2e3f4a5b</Core-UUID>
-    <FreeSWITCH-Hostname>pbx1</FreeSWITCH-Hostname>
-    <FreeSWITCH-Switchname>pbx1</FreeSWITCH-Switchname>
-    <FreeSWITCH-IPv4>192.0.2.10</FreeSWITCH-IPv4>
-    <FreeSWITCH-IPv6>%3A%3A1</FreeSWITCH-IPv6>
-    <Event-Date-Local>2024-03-05%2014%3A07%3A09</Event-Date-Local>
-    <Event-Date-GMT>Tue,%2005%20Mar%202024%2014%3A07%3A09%20GMT</Event-Date-GMT>
-    <Event-Date-Timestamp>1709647629123456</Event-Date-Timestamp>
-    <Event-Calling-File>switch_cpp.cpp</Event-Calling-File>
-    <Event-Calling-Function>Event</Event-Calling-Function>
-    <Event-Calling-Line-Number>315</Event-Calling-Line-Number>
-    <Event-Sequence>4711</Event-Sequence>
-    <Event-Subclass>dial%3A%3Aresult</Event-Subclass>
-    <Call-Disposition>answered%20%26%20bridged</Call-Disposition>
-  </headers>
-  <Content-Length>34</Content-Length>
-  <body>dial_record_id: 1234
-campaign: 20
-  </body>
-</event>
-"""
+# The worked example of §13.5–13.7 (tests/fixtures/golden/event.*, shared with
+# tests/events): every standard header fixed, so the output is exact.
+_GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "golden"
+
+
+def golden_event_text(fmt: str) -> str:
+    return (_GOLDEN / f"event.{fmt}").read_bytes().decode("utf-8")
+
+
+GOLDEN_PLAIN = golden_event_text("plain")
+GOLDEN_JSON_TEXT = golden_event_text("json")
+GOLDEN_XML = golden_event_text("xml")
+GOLDEN_JSON = {k: v for k, v in json.loads(GOLDEN_JSON_TEXT).items() if k != "Content-Length"}
 
 
 def _lstr(text: str) -> str:
