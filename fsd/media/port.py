@@ -342,6 +342,37 @@ class MediaPort:
                 if res:
                     return res
 
+    def _serve_digits(
+        self,
+        finished: Callable[[], str | None],
+        handle: FileHandle,
+        on_dtmf: DTMFCallback | None,
+        stop_digit: Callable[[str], bool] | None,
+        poll: Poll | None,
+        after_command: Callable[[], None] | None = None,
+    ) -> tuple[str, str]:
+        """Wait for ``finished`` while digits arrive: each goes to ``on_dtmf`` (its result
+        applied to ``handle`` as a §4.5 command), or, without a callback, a digit that
+        ``stop_digit`` accepts ends the wait.  Returns (status, the digit that stopped it)."""
+        want = on_dtmf is not None or stop_digit is not None
+        while True:
+            st = self._wait_loop(finished, None, want, poll)
+            if st != "dtmf":
+                return st, ""
+            d = self._dequeue_dtmf()
+            if d is None:
+                continue
+            if on_dtmf is not None:
+                res = _call(on_dtmf, d, self)
+                with self._lock:
+                    go_on = handle.command(res)
+                    if after_command is not None:
+                        after_command()
+                if not go_on:
+                    return "break", ""
+            elif stop_digit is not None and stop_digit(d.digit):
+                return "break", d.digit
+
     def break_media(self) -> None:
         """uuid_break: end the current playback / sleep / echo (status "break")."""
         with self._lock:
@@ -384,30 +415,17 @@ class MediaPort:
             self._break = False
             self._playback = handle
         self._emit("PLAYBACK_START", {"Playback-File-Path": source.name})
-        status, digit, term = "done", "", ""
-        want = on_dtmf is not None or capture_digit or bool(terminators)
+        digit, term = "", ""
+        stop_digit = ((lambda c: True) if capture_digit
+                      else (lambda c: c in terminators) if terminators else None)
         try:
-            while True:
-                st = self._wait_loop(lambda: "done" if handle.done else None, None, want, poll)
-                if st != "dtmf":
-                    status = st
-                    break
-                d = self._dequeue_dtmf()
-                if d is None:
-                    continue
-                if on_dtmf is not None:
-                    res = _call(on_dtmf, d, self)
-                    with self._lock:
-                        go_on = handle.command(res)
-                    if not go_on:
-                        status = "break"
-                        break
-                elif capture_digit:
-                    digit, status = d.digit, "break"
-                    break
-                elif d.digit in terminators:
-                    term, status = d.digit, "break"
-                    break
+            status, pressed = self._serve_digits(
+                lambda: "done" if handle.done else None, handle, on_dtmf, stop_digit, poll)
+            if pressed:
+                if capture_digit:
+                    digit = pressed
+                else:
+                    term = pressed
         finally:
             with self._lock:
                 if self._playback is handle:
@@ -494,28 +512,15 @@ class MediaPort:
             self._break = False
             self._recorders.append(rec)
         self._emit("RECORD_START", {"Record-File-Path": path})
-        reason, term = "hangup", ""
-        want = on_dtmf is not None or bool(terminators)
+        def sync_pause() -> None:
+            rec.paused = handle.paused
+
         try:
-            while True:
-                st = self._wait_loop(lambda: rec.done, None, want, poll)
-                if st != "dtmf":
-                    reason = st
-                    break
-                d = self._dequeue_dtmf()
-                if d is None:
-                    continue
-                if on_dtmf is not None:
-                    res = _call(on_dtmf, d, self)
-                    with self._lock:
-                        go_on = handle.command(res)
-                        rec.paused = handle.paused
-                    if not go_on:
-                        reason = "break"
-                        break
-                elif d.digit in terminators:
-                    reason, term = "terminator", d.digit
-                    break
+            reason, term = self._serve_digits(
+                lambda: rec.done, handle, on_dtmf,
+                (lambda c: c in terminators) if terminators else None, poll, sync_pause)
+            if term:
+                reason = "terminator"
         finally:
             with self._lock:
                 if rec in self._recorders:
