@@ -268,7 +268,8 @@ def _register(o: LuaSession, proxy: Any) -> str | None:
 
 
 # -- methods -----------------------------------------------------------------------------
-def _answer(o: LuaSession) -> int:
+def _answer_with(o: LuaSession, how: str) -> int:
+    """answer()/preAnswer(): -1 unallocated, 1 for outbound legs (a no-op), 0 once hung up."""
     if _inv(o):
         return -1
     s = o.session
@@ -276,18 +277,15 @@ def _answer(o: LuaSession) -> int:
         return 1
     if s.hangup_cause is not None:
         return 0
-    return 1 if s.answer() else 0
+    return 1 if getattr(s, how)() else 0
+
+
+def _answer(o: LuaSession) -> int:
+    return _answer_with(o, "answer")
 
 
 def _pre_answer(o: LuaSession) -> int:
-    if _inv(o):
-        return -1
-    s = o.session
-    if s.direction == "outbound":
-        return 1
-    if s.hangup_cause is not None:
-        return 0
-    return 1 if s.pre_answer() else 0
+    return _answer_with(o, "pre_answer")
 
 
 def _answered(o: LuaSession) -> bool:
