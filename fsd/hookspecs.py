@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fsd.events import Event
     from fsd.module import ModuleInterface
     from fsd.switch import Switch
 
@@ -77,10 +76,3 @@ def fsd_session_destroyed(switch: Switch, session: Any) -> None:
 def fsd_status_lines(switch: Switch) -> list[str]:
     """Broadcast, from the ``status`` API: extra lines a module wants appended (each
     without a trailing newline).  Return ``[]`` or ``None`` for nothing."""
-
-
-@hookspec
-def fsd_event_fired(switch: Switch, event: Event) -> None:
-    """Broadcast, in the event-dispatch thread, for every fired event.  Prefer
-    ``module.bind_event`` (filtered by type); this is for modules that see everything
-    (e.g. writing the core database)."""

@@ -87,3 +87,32 @@ def test_third_party_plugin_loads_through_modules_conf(tmp_path, example_plugin_
         assert sw.api_execute("unload mod_example") == "+OK\n"
         assert sw.globals.get("example_unloaded") == "true"
         assert "example_hello" not in sw.apis
+
+
+def test_broadcast_session_and_status_hooks(tmp_path):
+    import fsd
+    from fsd.testing import originate
+
+    seen = []
+
+    class Watcher:
+        @fsd.hookimpl
+        def fsd_session_created(self, switch, session):
+            seen.append(("created", session.uuid))
+
+        @fsd.hookimpl
+        def fsd_session_destroyed(self, switch, session):
+            seen.append(("destroyed", session.uuid))
+
+        @fsd.hookimpl
+        def fsd_status_lines(self, switch):
+            return ["watcher: ok"]
+
+    with running_switch(tmp_path, ["mod_commands", "mod_dptools", "mod_loopback"]) as sw:
+        sw.modules.pm.register(Watcher(), name="watcher")
+        uuid, out = originate(sw, "null/w &park()")
+        assert uuid, out
+        sw.api_execute(f"uuid_kill {uuid}")
+        assert wait_until(lambda: ("destroyed", uuid) in seen)
+        assert ("created", uuid) in seen
+        assert "watcher: ok" in sw.api_execute("status").splitlines()
