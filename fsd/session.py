@@ -346,6 +346,8 @@ class Session(ChannelData, SessionQueues):
         self.set_callstate("ACTIVE")
         self._run_on_hooks("answer")
         self.wake()
+        if self.peer is not None:
+            self.peer.wake()  # a bridge waiting on this leg's answer
         return True
 
     mark_answered = answer
@@ -416,6 +418,8 @@ class Session(ChannelData, SessionQueues):
             self.cond.notify_all()
         self.log(NOTICE, f"Hangup {self.name} [{self.running_state}] [{name}]")
         self.set_callstate("HANGUP")
+        if self.peer is not None:
+            self.peer.wake()  # the bridge on the other side ends now, not at its next poll
         ev = self.new_event("CHANNEL_HANGUP")
         self.switch.events.fire(ev)
         if self.media is not None and hasattr(self.media, "close"):

@@ -39,8 +39,12 @@ def bridge_sessions(a: Session, b: Session, own_b_leg: bool = False) -> str:
     and is hung up when ``a`` leaves."""
     if not b.up() or not a.up():
         return b.hangup_cause or a.hangup_cause or "NORMAL_CLEARING"
-    if not a.answered():
+    # Early media from B is early media on A; A is answered when B answers (FreeSWITCH
+    # passes B's progress through and answers the caller only on B's answer).
+    if b.answered():
         a.answer()
+    elif not a.answered():
+        a.pre_answer()
     a._run_on_hooks("pre_bridge")
     b._run_on_hooks("pre_bridge")
     b.set_state("CS_EXCHANGE_MEDIA")
@@ -53,7 +57,16 @@ def bridge_sessions(a: Session, b: Session, own_b_leg: bool = False) -> str:
     a.switch.events.fire(ev)
     a.log(INFO, f"Channel [{a.name}] bridged to [{b.name}]")
     a.clear_break()
-    a.wait_for(lambda: not b.up() or b.peer is not a or a.state != "CS_EXCHANGE_MEDIA", None)
+
+    def over() -> bool:
+        return not b.up() or b.peer is not a or a.state != "CS_EXCHANGE_MEDIA"
+
+    # B's answer and hangup wake A (Session.answer/hangup wake the peer).
+    while not over() and a.up():
+        if b.answered() and not a.answered():
+            a.answer()
+        if not a.wait_for(lambda: over() or (b.answered() and not a.answered()), None):
+            break  # interrupted: hangup, transfer or uuid_break of A
     _unlink(a, b)
     ev = a.new_event("CHANNEL_UNBRIDGE")
     ev.add_header("Bridge-A-Unique-ID", a.uuid)

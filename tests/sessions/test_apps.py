@@ -28,6 +28,11 @@ APPS = r"""<include><context name="apps">
       <action application="park"/>
     </condition>
   </extension>
+  <extension name="bridgeearly">
+    <condition field="destination_number" expression="^bridgeearly$">
+      <action application="bridge" data="loopback/early/apps"/>
+    </condition>
+  </extension>
   <extension name="sched">
     <condition field="destination_number" expression="^sched$">
       <action application="answer"/>
@@ -105,6 +110,14 @@ def test_early_media_from_respond(tmp_path):
         assert any(e.get_header("Answer-State") == "early" for e in pm)
         assert ev.wait("CHANNEL_BRIDGE", a)
         sw.api_execute("hupall")
+        # B only has early media: the caller gets early media too, never an answer.
+        out = sw.api_execute("originate {originate_timeout=2}loopback/bridgeearly/apps &park()")
+        assert out == "-ERR NO_ANSWER\n"
+        early = [e for e in ev.of("CHANNEL_PROGRESS_MEDIA")
+                 if e.get_header("Channel-Name") == "loopback/bridgeearly-a"]
+        assert early
+        assert not [e for e in ev.of("CHANNEL_ANSWER")
+                    if e.get_header("Channel-Name", "").startswith("loopback/bridgeearly")]
 
 
 def test_uuid_controls_on_a_parked_call(tmp_path):
