@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import pyodbc  # noqa: E402
+from fsd_modules.mod_db.coredb import CoreDb  # noqa: E402
+from fsd_modules.mod_db.dsn import parse_dsn  # noqa: E402
+from fsd_modules.mod_db.handle import DbHandle  # noqa: E402
+from fsd_modules.mod_db.pool import DbManager  # noqa: E402
 
 from fsd.events import Event  # noqa: E402
-from plugins.mod_db.coredb import CoreDb  # noqa: E402
-from plugins.mod_db.dsn import parse_dsn  # noqa: E402
-from plugins.mod_db.handle import DbHandle  # noqa: E402
-from plugins.mod_db.pool import DbManager  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("pg_server", ROOT / "tests/mod_db/pg_server.py")
 pg_server = importlib.util.module_from_spec(_spec)

@@ -31,10 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiosmtpd.smtp import SMTP  # noqa: E402
+from fsd_modules.mod_email.mailer import Mailer  # noqa: E402
+from fsd_modules.mod_email.settings import MailerSettings  # noqa: E402
 
 from fsd.log import logger  # noqa: E402
-from plugins.mod_email.mailer import Mailer  # noqa: E402
-from plugins.mod_email.settings import MailerSettings  # noqa: E402
 
 
 class Handler:

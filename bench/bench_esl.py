@@ -120,7 +120,7 @@ def main() -> None:
         st.join()
         print(f"api round trip (slow listener + event storm): median {med2:.3f} ms  p99 {p992:.3f} ms"
               f"  (ratio {med2 / med:.2f}x median)")
-        from plugins.mod_event_socket import get_server
+        from fsd_modules.mod_event_socket import get_server
 
         for line in get_server(sw).status_lines():
             print(line)

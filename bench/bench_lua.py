@@ -21,13 +21,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lupa.lua53 as lua53  # noqa: E402
+from fsd_modules.mod_lua.argv import parse_script_string  # noqa: E402
+from fsd_modules.mod_lua.host import LuaHost  # noqa: E402
+from fsd_modules.mod_lua.runtime import RunContext, ScriptRegistry, run  # noqa: E402
 
 from fsd.api import Stream  # noqa: E402
 from fsd.events import EventBus  # noqa: E402
 from fsd.globals import GlobalVariables  # noqa: E402
-from plugins.mod_lua.argv import parse_script_string  # noqa: E402
-from plugins.mod_lua.host import LuaHost  # noqa: E402
-from plugins.mod_lua.runtime import RunContext, ScriptRegistry, run  # noqa: E402
 
 N_START = 2000
 N_CALLS = 200_000
@@ -129,7 +129,7 @@ def bench_live(n_calls: int) -> None:
                                      "scripts/bench_gv.lua": GV_SCRIPT},
             switch_settings={"sessions-per-second": "100000",
                              "max-sessions": str(4 * n_calls + 10)}) as sw:
-        from plugins.mod_lua.runtime import REGISTRY
+        from fsd_modules.mod_lua.runtime import REGISTRY
 
         th = threading.Thread(target=sw.api_execute,
                               args=("originate {originate_timeout=5}loopback/gv/b &park()",))

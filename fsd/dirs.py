@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, fields
+from importlib import resources
 from pathlib import Path
 
 #: Every directory under the base, in the order FreeSWITCH users know them.
@@ -16,22 +17,33 @@ def default_base() -> str:
     return os.environ.get("FSD_BASE") or os.path.join(os.path.expanduser("~"), ".fsd")
 
 
+def _embedded(package_dir: str, repo_dir: str, marker: str) -> Path | None:
+    """A directory fsd ships: ``fsd/<package_dir>`` as installed package data (a wheel or a
+    plain ``pip install .``, found through importlib.resources), else the repository's own
+    ``<repo_dir>`` beside ``fsd/`` (an editable install or a source checkout)."""
+    try:
+        packaged = Path(str(resources.files("fsd").joinpath(package_dir)))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - fsd itself always imports
+        packaged = None
+    repo = Path(__file__).resolve().parent.parent / repo_dir
+    for cand in (packaged, repo):
+        if cand is not None and (cand / marker).exists():
+            return cand
+    return None
+
+
 def embedded_conf_dir() -> Path:
     """The embedded default configuration shipped with fsd (the repository's ``conf/``)."""
-    here = Path(__file__).resolve().parent
-    for cand in (here / "default_conf", here.parent / "conf"):
-        if (cand / "freeswitch.xml").is_file():
-            return cand
-    raise FileNotFoundError("fsd's embedded default configuration is missing (conf/freeswitch.xml)")
+    found = _embedded("default_conf", "conf", "freeswitch.xml")
+    if found is None:
+        raise FileNotFoundError(
+            "fsd's embedded default configuration is missing (fsd/default_conf/freeswitch.xml)")
+    return found
 
 
 def embedded_scripts_dir() -> Path | None:
     """The sample scripts shipped with fsd (the repository's ``scripts/``), if present."""
-    here = Path(__file__).resolve().parent
-    for cand in (here / "default_scripts", here.parent / "scripts"):
-        if cand.is_dir():
-            return cand
-    return None
+    return _embedded("default_scripts", "scripts", ".")
 
 
 @dataclass

@@ -4,9 +4,10 @@ Everything this module offers is declared in ``fsd_module_load`` below."""
 
 from __future__ import annotations
 
+from fsd_modules.mod_commands.core_apis import CoreApis
+
 import fsd
 from fsd.module import ModuleInterface
-from plugins.mod_commands.core_apis import CoreApis
 
 
 @fsd.hookimpl
@@ -38,7 +39,7 @@ def fsd_module_load(module: ModuleInterface) -> None:
     add("bgapi", "Execute an api command in a thread", "<command>[ <arg>]", c.bgapi)
     add("getenv", "getenv", "<name>", c.getenv)
     try:
-        from plugins.mod_commands import call_control
+        from fsd_modules.mod_commands import call_control
     except ImportError:  # the call model is not installed in this build
         return
     call_control.declare(module)

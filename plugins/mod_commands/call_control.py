@@ -209,7 +209,7 @@ class CallControl:
         if a is None or b is None:
             stream.write(f"-ERR Invalid uuid {words[0] if a is None else words[1]}\n")
             return
-        from plugins.mod_dptools.bridging import bridge_sessions
+        from fsd_modules.mod_dptools.bridging import bridge_sessions
 
         def run() -> None:
             bridge_sessions(a, b)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsd_modules.mod_commands.show import render
+
 from fsd.api import Stream
-from plugins.mod_commands.show import render
 
 CHANNEL_COLUMNS = [
     "uuid", "direction", "created", "created_epoch", "name", "state", "cid_name", "cid_num",

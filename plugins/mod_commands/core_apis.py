@@ -11,12 +11,13 @@ import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
+from fsd_modules.mod_commands.show import parse_format, render
+
 from fsd import __version__
 from fsd.api import Stream, split_command
 from fsd.log import DEBUG, level_from_str, level_name, logger
 from fsd.module import ModuleLoadError
 from fsd.switch import VERSION_STRING
-from plugins.mod_commands.show import parse_format, render
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.switch import Switch
@@ -112,7 +113,7 @@ class CoreApis:
             cols = ["type", "name", "ikey"]
             rows = [("say", s.language, s.module) for s in sw.says.values()]
         elif what in ("channels", "calls", "detailed_calls", "bridged_calls"):
-            from plugins.mod_commands.channel_rows import show_channels
+            from fsd_modules.mod_commands.channel_rows import show_channels
 
             show_channels(sw, what, words[1:], fmt, delim, stream)
             return None

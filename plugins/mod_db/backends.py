@@ -1,6 +1,6 @@
 """One open database connection per object: SQLite through the stdlib, ODBC through pyodbc.
 
-Both backends give the pool and :class:`~plugins.mod_db.handle.DbHandle` the same small
+Both backends give the pool and :class:`~fsd_modules.mod_db.handle.DbHandle` the same small
 surface: ``execute(sql, on_row)`` (rows arrive as ``(columns, values)``; ``on_row``
 returning True stops the iteration), ``close()``, ``load_extension(name)``.  Driver errors
 are raised as :class:`DbError` carrying the driver's message.

@@ -4,7 +4,7 @@ A caller gets a :class:`Lease` (an open connection it alone uses) with
 :meth:`DbManager.acquire`; at most ``max_handles`` connections of a DSN exist at once.
 When all are leased the caller waits up to ``timeout`` seconds and then gets a
 :class:`PoolTimeout`.  A lease goes back on ``release()`` — which
-:class:`~plugins.mod_db.handle.DbHandle` calls on ``release()``, on garbage collection
+:class:`~fsd_modules.mod_db.handle.DbHandle` calls on ``release()``, on garbage collection
 (weakref finalizer) and, through :meth:`DbManager.release_owner`, when a script ends.
 """
 

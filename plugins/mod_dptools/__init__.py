@@ -5,10 +5,11 @@ Everything this module offers is declared in ``fsd_module_load``; the media appl
 
 from __future__ import annotations
 
+from fsd_modules.mod_dptools import apps
+from fsd_modules.mod_dptools.user_endpoint import user_outgoing
+
 import fsd
 from fsd.module import APP_ROUTING_EXEC, APP_ZOMBIE_EXEC, ModuleInterface
-from plugins.mod_dptools import apps
-from plugins.mod_dptools.user_endpoint import user_outgoing
 
 _INLINE = APP_ROUTING_EXEC
 
@@ -42,7 +43,7 @@ def fsd_module_load(module: ModuleInterface) -> None:
     add("noop", apps.noop, "Do nothing", "", _INLINE | APP_ZOMBIE_EXEC)
     module.add_endpoint("user", user_outgoing)
     try:
-        from plugins.mod_dptools import media_apps
+        from fsd_modules.mod_dptools import media_apps
     except ImportError:
         return
     media_apps.declare(module)

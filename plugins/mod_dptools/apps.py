@@ -238,7 +238,7 @@ def flush_dtmf(session: Session, data: str) -> None:
 
 def bridge(session: Session, data: str) -> None:
     """Originate ``data`` and bridge the caller to whoever answers."""
-    from plugins.mod_dptools.bridging import bridge_sessions
+    from fsd_modules.mod_dptools.bridging import bridge_sessions
 
     if not data.strip():
         session.log(WARNING, "bridge: no dial string")

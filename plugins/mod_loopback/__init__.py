@@ -3,9 +3,10 @@ need no network).  Everything this module offers is declared in ``fsd_module_loa
 
 from __future__ import annotations
 
+from fsd_modules.mod_loopback.endpoints import error_outgoing, loopback_outgoing, null_outgoing
+
 import fsd
 from fsd.module import ModuleInterface
-from plugins.mod_loopback.endpoints import error_outgoing, loopback_outgoing, null_outgoing
 
 
 @fsd.hookimpl

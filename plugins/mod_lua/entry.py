@@ -1,6 +1,6 @@
 """The ways a Lua script is started (behaviour reference §1.2), without the daemon.
 
-:class:`LuaEntry` holds a :class:`~plugins.mod_lua.host.LuaHost` and the parsed
+:class:`LuaEntry` holds a :class:`~fsd_modules.mod_lua.host.LuaHost` and the parsed
 lua.conf.xml; its methods are the ``lua`` and ``luarun`` APIs, event hooks, the XML
 handler, startup scripts, and fsd's ``lua_list``/``lua_kill`` for stopping a running
 script.  ``plugins/mod_lua/__init__.py`` only wires these to the core.

@@ -21,7 +21,7 @@ top).  :func:`execute` runs one menu on a session:
 Digits bound as ``~regex`` match by regular expression, and ``$1``… in the action's
 argument take the captures.  Nesting is limited to 12 levels.
 
-The media work goes through ``plugins.mod_lua.media`` and a ``play(file) -> digit``
+The media work goes through ``fsd_modules.mod_lua.media`` and a ``play(file) -> digit``
 callable, so the engine is testable on any session.
 """
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsd_modules.mod_say_en.say import en_say
+
 import fsd
 from fsd.module import ModuleInterface
-from plugins.mod_say_en.say import en_say
 
 
 @fsd.hookimpl

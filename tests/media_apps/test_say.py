@@ -5,8 +5,7 @@ from __future__ import annotations
 import calendar
 
 import pytest
-
-from plugins.mod_say_en.say import en_say, say_time
+from fsd_modules.mod_say_en.say import en_say, say_time
 
 
 def files(seq):

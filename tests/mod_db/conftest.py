@@ -119,7 +119,7 @@ BACKENDS = ["sqlite", "sqlite_odbc", "pgsql"]
 
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path):
-    from plugins.mod_db.pool import DbManager
+    from fsd_modules.mod_db.pool import DbManager
 
     mgr = DbManager(str(tmp_path), max_handles=5, timeout=2)
     if request.param == "sqlite":

@@ -8,10 +8,10 @@ import threading
 import time
 
 import pytest
+from fsd_modules.mod_db.coredb import CoreDb
+from fsd_modules.mod_db.dsn import parse_dsn
 
 from fsd.events import Event
-from plugins.mod_db.coredb import CoreDb
-from plugins.mod_db.dsn import parse_dsn
 
 
 @pytest.fixture(scope="module")

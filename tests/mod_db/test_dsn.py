@@ -1,8 +1,7 @@
 """§9 DSN forms and the Dbh(dsn, user, pass) joining rule."""
 
 import pytest
-
-from plugins.mod_db.dsn import ODBC, PGSQL, SQLITE, DsnError, join_dsn, parse_dsn
+from fsd_modules.mod_db.dsn import ODBC, PGSQL, SQLITE, DsnError, join_dsn, parse_dsn
 
 
 def test_sqlite_prefix_relative_name_goes_to_db_dir():

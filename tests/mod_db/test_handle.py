@@ -6,9 +6,8 @@ from __future__ import annotations
 import gc
 
 import pytest
-
-from plugins.mod_db.handle import DbHandle, callback_stops
-from plugins.mod_db.pool import DbManager
+from fsd_modules.mod_db.handle import DbHandle, callback_stops
+from fsd_modules.mod_db.pool import DbManager
 
 
 def make_table(h: DbHandle, table: str) -> None:

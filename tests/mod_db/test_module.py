@@ -18,8 +18,8 @@ DB_CONF = """<configuration name="db.conf" description="pools">
 
 
 def test_module_wiring(tmp_path, logs):
-    import plugins.mod_db as mod_db
-    from plugins.mod_db.handle import DbHandle
+    import fsd_modules.mod_db as mod_db
+    from fsd_modules.mod_db.handle import DbHandle
 
     with running_switch(tmp_path, modules=["mod_db"],
                         extra_files={"conf/autoload/db.conf.xml": DB_CONF},
@@ -57,7 +57,7 @@ def test_module_wiring(tmp_path, logs):
 
 
 def test_bad_switch_settings_fall_back_to_defaults(tmp_path, logs):
-    import plugins.mod_db as mod_db
+    import fsd_modules.mod_db as mod_db
 
     with running_switch(tmp_path, modules=["mod_db"],
                         switch_settings={"max-db-handles": "2", "db-handle-timeout": "x"}):

@@ -6,10 +6,9 @@ import threading
 import time
 
 import pytest
-
-from plugins.mod_db.dsn import DsnError
-from plugins.mod_db.handle import DbHandle
-from plugins.mod_db.pool import DbManager, PoolTimeout
+from fsd_modules.mod_db.dsn import DsnError
+from fsd_modules.mod_db.handle import DbHandle
+from fsd_modules.mod_db.pool import DbManager, PoolTimeout
 
 
 def _hammer(backend, threads=50, per_thread=4, hold=0.002):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from plugins.mod_db.backends import DbError, is_disconnect, retry_is_safe
-from plugins.mod_db.handle import DbHandle
-from plugins.mod_db.pool import DbManager
+from fsd_modules.mod_db.backends import DbError, is_disconnect, retry_is_safe
+from fsd_modules.mod_db.handle import DbHandle
+from fsd_modules.mod_db.pool import DbManager
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ class DialplanEnv:
         self.switch = Switch(Dirs.from_base(str(tmp_path)))
         self.conf = tmp_path / "conf"
         self.conf.mkdir(parents=True, exist_ok=True)
-        import plugins.mod_dialplan_xml as dpx
-        import plugins.mod_dptools as dptools
+        import fsd_modules.mod_dialplan_xml as dpx
+        import fsd_modules.mod_dptools as dptools
 
         self.dptools = ModuleInterface("mod_dptools", self.switch)
         dptools.fsd_module_load(module=self.dptools)
@@ -59,7 +59,7 @@ class DialplanEnv:
                        profile=prof, variables=variables)
 
     def hunt(self, session: Session, args: str = "", now: Any = None) -> Any:
-        from plugins.mod_dialplan_xml import hunt
+        from fsd_modules.mod_dialplan_xml import hunt
 
         if now is None:
             return self.switch.dialplans["xml"].hunt(session, args)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from fsd_modules.mod_dialplan_xml import Extension
+
 from fsd.log import DEBUG, ERR, INFO, WARNING
-from plugins.mod_dialplan_xml import Extension
 
 
 def test_module_registers_xml_dialplan(dp):

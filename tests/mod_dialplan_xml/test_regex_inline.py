@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import regex
+from fsd_modules.mod_dialplan_xml import regexmatch
 
 from fsd.log import ERR
-from plugins.mod_dialplan_xml import regexmatch
 
 MULTI = """
 <context name="default">

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
-from plugins.mod_dialplan_xml import timematch as tm
+from fsd_modules.mod_dialplan_xml import timematch as tm
 
 # Monday 4 March 2024, 10:30:15 (wall clock).  yday 64, ISO-less week = 63//7+1 = 10.
 MON = datetime(2024, 3, 4, 10, 30, 15)

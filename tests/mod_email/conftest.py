@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from fsd_modules.mod_email.mailer import Mailer
+from fsd_modules.mod_email.settings import MailerSettings
 
 from fsd.log import DEBUG, logger
-from plugins.mod_email.mailer import Mailer
-from plugins.mod_email.settings import MailerSettings
 
 MSMTP = shutil.which("msmtp")
 

@@ -8,11 +8,10 @@ import json
 import os
 from pathlib import Path
 
+from fsd_modules.mod_email.message import BOUNDARY, base64_lines, build_message, mime_type_for
+from fsd_modules.mod_email.settings import DEFAULT_RETRY, settings_from_config
+from fsd_modules.mod_email.spool import Spool, SpoolEntry
 from lxml import etree
-
-from plugins.mod_email.message import BOUNDARY, base64_lines, build_message, mime_type_for
-from plugins.mod_email.settings import DEFAULT_RETRY, settings_from_config
-from plugins.mod_email.spool import Spool, SpoolEntry
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "autoload" / "email.conf.xml"
 

@@ -8,9 +8,9 @@ import re
 import shutil
 from pathlib import Path
 
+import fsd_modules.mod_email as mod_email
 import pytest
 
-import plugins.mod_email as mod_email
 from fsd.dirs import Dirs
 from fsd.switch import Switch
 

@@ -10,8 +10,7 @@ import sys
 import wave
 
 import pytest
-
-from plugins.mod_email.message import BOUNDARY
+from fsd_modules.mod_email.message import BOUNDARY
 
 
 def _mailer(make_mailer, msmtprc, args="-t"):

@@ -59,7 +59,7 @@ def esl_daemon(base: str | os.PathLike, modules: list[str] | None = None,
     sw = Switch(dirs)
     sw.start()
     try:
-        from plugins.mod_event_socket import bound_address
+        from fsd_modules.mod_event_socket import bound_address
 
         addr = bound_address(sw)
         assert addr is not None, "mod_event_socket did not start"

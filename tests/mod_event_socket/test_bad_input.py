@@ -94,7 +94,7 @@ def test_header_block_over_10mb_drops(port, esl):
 
 def test_200_abrupt_connections_no_leak(port, esl, daemon):
     still_serving(esl, port)
-    server = __import__("plugins.mod_event_socket", fromlist=["get_server"]).get_server(daemon[0])
+    server = __import__("fsd_modules.mod_event_socket", fromlist=["get_server"]).get_server(daemon[0])
     time.sleep(0.2)
     fd0, th0 = fds(), threading.active_count()
     for i in range(200):

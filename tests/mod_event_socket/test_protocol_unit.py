@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from fsd_modules.mod_event_socket import protocol as P
+from fsd_modules.mod_event_socket.config import ESLSettings
+from fsd_modules.mod_event_socket.filters import Filters, Subscriptions
 
 from fsd.events import Event
 from fsd.events.names import ALL, CUSTOM, event_id
-from plugins.mod_event_socket import protocol as P
-from plugins.mod_event_socket.config import ESLSettings
-from plugins.mod_event_socket.filters import Filters, Subscriptions
 
 
 def test_parser_lf_crlf_and_stray_newlines():
@@ -156,7 +156,7 @@ def test_settings_defaults_and_extensions():
 
 
 def test_acl_lists():
-    from plugins.mod_event_socket.acl import resolve
+    from fsd_modules.mod_event_socket.acl import resolve
 
     lo = resolve("loopback.auto")
     assert lo.allows("127.0.0.1") and lo.allows("::1") and not lo.allows("192.0.2.1")

@@ -7,14 +7,14 @@ import threading
 from typing import Any
 
 import pytest
+from fsd_modules.mod_lua.config import LuaConfig
+from fsd_modules.mod_lua.entry import LuaEntry
+from fsd_modules.mod_lua.host import LuaHost
 
 from fsd.api import Stream
 from fsd.events import Event, EventBus
 from fsd.globals import GlobalVariables
 from fsd.log import logger
-from plugins.mod_lua.config import LuaConfig
-from plugins.mod_lua.entry import LuaEntry
-from plugins.mod_lua.host import LuaHost
 
 
 class Apis:

@@ -1,8 +1,7 @@
 """Script-string parsing and argv splitting (§1.1), search paths (§1.4): golden tests."""
 
 import pytest
-
-from plugins.mod_lua.argv import (
+from fsd_modules.mod_lua.argv import (
     MAX_ARGS,
     build_search_path,
     parse_script_string,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 
+from fsd_modules.mod_lua.runtime import REGISTRY
+
 from fsd.log import ERR
 from fsd.testing import wait_until
-from plugins.mod_lua.runtime import REGISTRY
 
 
 def errors(logs):

@@ -5,12 +5,12 @@ import threading
 import time
 
 import lupa.lua53 as lua53
+from fsd_modules.mod_lua.argv import parse_script_string
+from fsd_modules.mod_lua.host import LuaHost
+from fsd_modules.mod_lua.runtime import RunContext, ScriptRegistry, run
 
 from fsd.api import Stream
 from fsd.log import ERR, WARNING
-from plugins.mod_lua.argv import parse_script_string
-from plugins.mod_lua.host import LuaHost
-from plugins.mod_lua.runtime import RunContext, ScriptRegistry, run
 
 
 def _errs(logs, level=ERR):
@@ -151,8 +151,9 @@ def test_memory_cap(host, logs):
 
 
 def test_memory_cap_from_host(bus, apis, tmp_path):
+    from fsd_modules.mod_lua.entry import LuaEntry
+
     from fsd.globals import GlobalVariables
-    from plugins.mod_lua.entry import LuaEntry
 
     h = LuaHost(api_execute=apis.execute, globals=GlobalVariables(), events=bus,
                 scripts_dir=str(tmp_path), max_memory=5 * 1024 * 1024)

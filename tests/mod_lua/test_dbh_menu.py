@@ -78,7 +78,7 @@ R("n", n)
 
 
 def test_dbh_released_at_script_end_and_bad_dsn(daemon, logs):
-    from plugins.mod_db import get_manager
+    from fsd_modules.mod_db import get_manager
 
     name, a, b = daemon.run("""session:answer()
 local dbh = freeswitch.Dbh("sqlite://lua_t3")

@@ -5,14 +5,14 @@ import os
 import threading
 import time
 
+from fsd_modules.mod_lua.config import parse_config, parse_sections
+from fsd_modules.mod_lua.entry import LuaEntry
+from fsd_modules.mod_lua.host import LuaHost
 from lxml import etree
 
 from fsd.api import Stream
 from fsd.events import Event
 from fsd.globals import GlobalVariables
-from plugins.mod_lua.config import parse_config, parse_sections
-from plugins.mod_lua.entry import LuaEntry
-from plugins.mod_lua.host import LuaHost
 
 
 def _conf(xml: str):
@@ -199,7 +199,8 @@ def test_require_from_script_directory(bus, apis, tmp_path):
 
 def test_module_registers_apis(tmp_path):
     """The thin module entry wires the APIs to a real (not started) Switch."""
-    import plugins.mod_lua as mod
+    import fsd_modules.mod_lua as mod
+
     from fsd.dirs import Dirs
     from fsd.module import ModuleInterface
     from fsd.switch import Switch

@@ -1,7 +1,7 @@
 """The registry of Lua binding classes and ``freeswitch.*`` functions.
 
 Adding a class (Session, Dbh, IVRMenu…) is: describe it with a
-:class:`~plugins.mod_lua.bindings.spec.ClassSpec` and call :func:`register_class` at import
+:class:`~fsd_modules.mod_lua.bindings.spec.ClassSpec` and call :func:`register_class` at import
 time of its module, then list that module in ``_BUILTIN`` (or import it before the first
 script runs).  The bootstrap is generated from this registry on first use;
 ``runtime.reset_bootstrap()`` regenerates it after a late registration.

@@ -21,7 +21,7 @@ def bridge(ctx: Any, a: Any, b: Any) -> None:
         return
     if sa.direction == "inbound" and not (sa.answered() or sa.early_media()):
         sa.pre_answer()
-    from plugins.mod_dptools.bridging import bridge_sessions
+    from fsd_modules.mod_dptools.bridging import bridge_sessions
 
     bridge_sessions(sa, sb)
     if ctx.killed():
@@ -36,7 +36,7 @@ def email(ctx: Any, to: str | None, from_: str | None, headers: str | None = Non
         log(ERR, "No to address specified\n", uuid=ctx.uuid)
         return False
     try:
-        from plugins.mod_email import get_mailer
+        from fsd_modules.mod_email import get_mailer
     except ImportError:
         get_mailer = None  # type: ignore[assignment]
     mailer = get_mailer() if get_mailer is not None else None

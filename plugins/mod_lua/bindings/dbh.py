@@ -39,14 +39,14 @@ class LuaDbh:
 
 def _manager() -> Any:
     try:
-        from plugins.mod_db import get_manager
+        from fsd_modules.mod_db import get_manager
     except ImportError:
         return None
     return get_manager()
 
 
 def _new(ctx: Any, dsn: str | None, user: str | None = None, password: str | None = None) -> LuaDbh:
-    from plugins.mod_db.handle import DbHandle
+    from fsd_modules.mod_db.handle import DbHandle
 
     mgr = _manager()
     if mgr is None:

@@ -1,5 +1,5 @@
 """``require("ESL")`` inside fsd's Lua: ESLconnection / ESLevent over
-``plugins.mod_event_socket.lua_esl`` (the same classes fsd_cli uses).
+``fsd_modules.mod_event_socket.lua_esl`` (the same classes fsd_cli uses).
 
 The sandbox moves both classes from ``freeswitch`` into ``package.preload.ESL``, so a
 script sees them as FreeSWITCH's ESL Lua module provides them: the global ``ESL`` table
@@ -19,7 +19,7 @@ EV = Arg("o:ESLevent", "ESLevent *")
 
 
 def _lib() -> Any:
-    from plugins.mod_event_socket import lua_esl
+    from fsd_modules.mod_event_socket import lua_esl
 
     return lua_esl
 

@@ -22,7 +22,7 @@ Argument kinds (SWIG conventions, behaviour reference §2):
 ``any``  passed through untouched (Lua functions, tables)
 
 Python callables receive: constructors and module functions ``(ctx, *args)`` where ``ctx``
-is the run's :class:`plugins.mod_lua.runtime.RunContext`; methods ``(obj, *args)``.
+is the run's :class:`fsd_modules.mod_lua.runtime.RunContext`; methods ``(obj, *args)``.
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import threading
 
+from fsd_modules.mod_lua.config import LuaConfig, parse_config, parse_sections
 from lxml import etree
 
 from fsd.events import Event
 from fsd.log import ERR
 from fsd.testing import wait_until
-from plugins.mod_lua.config import LuaConfig, parse_config, parse_sections
 
 
 # -- §1.1 Common mechanics ------------------------------------------------------------------
