@@ -23,8 +23,9 @@ from fsd.dirs import Dirs, embedded_conf_dir, embedded_scripts_dir
 from fsd.switch import Switch
 
 #: Every bundled module, in the default load order.
-ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_dptools",
-               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua", "mod_xml_rpc"]
+ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_hash", "mod_dptools",
+               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua",
+               "mod_xml_rpc"]
 
 
 def prepare_base(base: str | os.PathLike, modules: list[str] | None = None,
