@@ -39,12 +39,14 @@ class LuaHost(ScriptHost):
         module_dirs: list[str] | None = None,
         max_memory: int | None = None,
         cpu_limit: float | None = None,
+        kill_after_hangup: float | None = None,
         switch: Any = None,
     ) -> None:
         super().__init__(api_execute=api_execute, globals=globals, events=events,
                          scripts_dir=scripts_dir, running=running, switch=switch)
         self.max_memory = max_memory
         self.cpu_limit = cpu_limit
+        self.kill_after_hangup = kill_after_hangup
         self.set_search_dirs(script_dirs or [], module_dirs or [])
 
     def set_search_dirs(self, script_dirs: list[str], module_dirs: list[str]) -> None:
