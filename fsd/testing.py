@@ -23,7 +23,7 @@ from fsd.dirs import Dirs, embedded_conf_dir, embedded_scripts_dir
 from fsd.switch import Switch
 
 #: Every bundled module, in the default load order.
-ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_dptools",
+ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_hash", "mod_dptools",
                "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua"]
 
 

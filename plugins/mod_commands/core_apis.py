@@ -117,6 +117,11 @@ class CoreApis:
 
             show_channels(sw, what, words[1:], fmt, delim, stream)
             return None
+        elif what == "limits":
+            from fsd import limit
+
+            cols = ["type", "name", "ikey"]
+            rows = [("limit", n, m) for n, m in limit.backends(sw)]
         elif what == "interfaces":
             cols = ["type", "name", "ikey"]
             rows = []
