@@ -118,10 +118,17 @@ class ScriptRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[int, ScriptContext] = {}
+        self.started = 0  # since start, for /metrics
+        self.errors = 0  # runs that ended in an error, a kill or a memory cap
+
+    def note_error(self) -> None:
+        with self._lock:
+            self.errors += 1
 
     def add(self, ctx: ScriptContext) -> None:
         with self._lock:
             self._runs[ctx.id] = ctx
+            self.started += 1
 
     def remove(self, ctx: ScriptContext) -> None:
         with self._lock:

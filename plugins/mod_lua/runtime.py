@@ -310,12 +310,15 @@ def run(
             for name in collect:
                 collected[name] = to_python(state.get_global(name))
         if not ok:
+            reg.note_error()
             _log_failure(ctx, status, message)
         return RunResult(ok, status, message, collected)
     except lua53.LuaMemoryError as e:
+        reg.note_error()
         _log_failure(ctx, "memory", str(e) or "not enough memory")
         return RunResult(False, "memory", str(e))
     except Exception as e:  # the bridge itself failed: still only this script
+        reg.note_error()
         ctx.log(ERR, f"Lua script {ctx.name} failed: {_describe(e)}\n")
         return RunResult(False, "error", _describe(e))
     finally:
