@@ -387,12 +387,15 @@ def run(
             for name in collect:
                 collected[name] = to_python(state.get_global(name))
         if not ok:
+            reg.note_error()
             _log_failure(ctx, status, message)
         return RunResult(ok, status, message, collected)
     except lua53.LuaMemoryError as e:
+        reg.note_error()
         _log_failure(ctx, "memory", str(e) or "not enough memory")
         return RunResult(False, "memory", str(e))
     except Exception as e:  # the bridge itself failed: still only this script
+        reg.note_error()
         ctx.log(ERR, f"Lua script {ctx.name} failed: {_describe(e)}\n")
         return RunResult(False, "error", _describe(e))
     finally:
@@ -442,10 +445,17 @@ class ScriptRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[int, RunContext] = {}
+        self.started = 0  # since start, for /metrics
+        self.errors = 0  # runs that ended in a Lua error, a kill or the memory cap
+
+    def note_error(self) -> None:
+        with self._lock:
+            self.errors += 1
 
     def add(self, ctx: RunContext) -> None:
         with self._lock:
             self._runs[ctx.id] = ctx
+            self.started += 1
 
     def remove(self, ctx: RunContext) -> None:
         with self._lock:
