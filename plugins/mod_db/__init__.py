@@ -173,3 +173,10 @@ def fsd_module_shutdown(module: Any) -> None:
         mgr.close()
     _coredb = None
     _manager = None
+
+
+@fsd.hookimpl
+def fsd_metrics(switch: Any) -> list[Any]:
+    from .metrics import families
+
+    return families(_manager) if _manager is not None else []
