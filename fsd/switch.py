@@ -87,6 +87,7 @@ class Switch:
         self.dialplans: dict[str, Any] = {}
         self.says: dict[str, Any] = {}
         self.file_formats: dict[str, Any] = {}
+        self.languages: dict[str, Any] = {}  # name -> fsd.module.LanguageInterface
         self.xml_bindings: list[Any] = []
 
         self.globals = GlobalVariables()
@@ -342,6 +343,7 @@ class Switch:
     def expand(self, text: str, session: Any = None, lookup: Any = None) -> str:
         """Expand ``${...}`` against a session's variables (or ``lookup``), globals, APIs."""
         from fsd.expand import expand
+        from fsd.scripting.languages import expand_call
 
         if lookup is None:
             lookup = session.get_variable if session is not None else self.globals.get
@@ -349,7 +351,7 @@ class Switch:
             text,
             lookup,
             global_lookup=self.globals.get,
-            api=lambda cmd, args: self.api.execute(cmd, args, session)[0],
+            api=lambda cmd, args: expand_call(self, cmd, args, session),
             api_allowed=self.setting_bool("api-expansion", True),
         )
 
