@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +39,7 @@ class MediaClock:
         self.name = name or f"media-clock-{ptime}ms"
         self._ports: dict[int, MediaPort] = {}
         self._snapshot: tuple[MediaPort, ...] = ()
+        self._hooks: tuple[Callable[[], None], ...] = ()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -58,6 +60,17 @@ class MediaClock:
         with self._lock:
             self._ports.pop(id(port), None)
             self._snapshot = tuple(self._ports.values())
+
+    def add_tick_hook(self, hook: Callable[[], None]) -> None:
+        """Run ``hook()`` once per tick before the ports (an endpoint's batched socket
+        I/O: RTP reads every stream's socket here, then each port reads its buffer)."""
+        with self._lock:
+            self._hooks = (*self._hooks, hook)
+        self.start()
+
+    def remove_tick_hook(self, hook: Callable[[], None]) -> None:
+        with self._lock:
+            self._hooks = tuple(h for h in self._hooks if h is not hook)
 
     @property
     def port_count(self) -> int:
@@ -99,6 +112,12 @@ class MediaClock:
                 self.overruns += missed
                 deadline += missed * self.interval
             self._late.append(max(0.0, late))
+            for hook in self._hooks:
+                try:
+                    hook()
+                except Exception as exc:  # a broken hook must not stop the clock
+                    self.errors += 1
+                    log(ERR, f"media clock: tick hook {hook!r} failed: {exc!r}")
             for port in self._snapshot:
                 try:
                     port._tick()

@@ -62,7 +62,6 @@ def fsd_module_load(module: Any) -> None:
         reason = os.strerror(e.errno).lower() if e.errno else str(e)
         if e.errno == errno.EADDRINUSE:
             reason = "address already in use"
-        server.executor.shutdown(wait=False)
         raise ModuleLoadError(
             f"cannot listen on {settings.listen_ip}:{settings.listen_port}: {reason}") from e
     _servers[id(sw)] = server

@@ -7,7 +7,6 @@ import asyncio
 import os
 import ssl
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fsd.events import event_id
@@ -33,7 +32,9 @@ class ESLServer:
         self.host = settings.listen_ip
         self.port = 0
         self.stopping = False
-        self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="esl-api")
+        # Each connection runs its API commands on a thread of its own (Listener.api_thread);
+        # at most settings.max_api_threads such threads exist at once.
+        self.api_threads = 0
         self._lock = threading.Lock()
         self.listeners: tuple[Listener, ...] = ()
         # Subsets read lock-free by the dispatch thread / log sink (replaced whole).
@@ -83,10 +84,20 @@ class ESLServer:
         for lst in list(self.listeners):
             if lst.transport is not None:
                 lst.transport.abort()
-        self.executor.shutdown(wait=False, cancel_futures=True)
         log(INFO, "event socket stopped")
 
     # ------------------------------------------------------------ listeners
+
+    def reserve_api_thread(self) -> bool:
+        with self._lock:
+            if self.api_threads >= self.settings.max_api_threads:
+                return False
+            self.api_threads += 1
+            return True
+
+    def release_api_thread(self) -> None:
+        with self._lock:
+            self.api_threads -= 1
 
     def acl_allows(self, ip: str) -> bool:
         return all(acl.allows(ip) for acl in self.acls)
