@@ -41,6 +41,7 @@ class CallMedia:
         self.origin = sdp.SdpOrigin()
         self.neg: Any = None
         self.stream: Any = None
+        self.started = False
         self.local_port = 0
         self.local_direction = "sendrecv"
         self.on_hold = False
@@ -65,10 +66,10 @@ class CallMedia:
         cls = _rtp_class()
         if cls is not None and self.call.session is not None:
             try:
-                self.stream = cls(self.call.stack.switch, self.call.session,
-                                  bind_ip=self.cfg.rtp_ip or self.cfg.sip_ip,
-                                  on_timeout=self.call.media_timeout,
-                                  timeout_sec=self._timeout_sec())
+                self.stream = cls(self.call.session, bind_ip=self.cfg.rtp_ip or self.cfg.sip_ip,
+                                  on_timeout=lambda st: self.call.media_timeout(),
+                                  timeout_sec=self._timeout_sec(),
+                                  hold_timeout_sec=self.cfg.rtp_hold_timeout_sec or None)
                 self.local_port = self.stream.local_port
                 return
             except Exception as e:  # noqa: BLE001
@@ -89,8 +90,11 @@ class CallMedia:
         if self.stream is None or n is None:
             return
         try:
-            self.stream.start((n.remote_ip, n.remote_port), n.codec, n.pt, n.te_pt, n.ptime)
-            self.stream.set_direction(n.answer_direction if not self.on_hold else "recvonly")
+            if self.started:
+                self.stream.update(n)
+            else:
+                self.stream.start(n)
+                self.started = True
         except Exception as e:  # noqa: BLE001
             log(ERR, f"RTP start failed: {e}")
 
@@ -141,11 +145,6 @@ class CallMedia:
             return None, None
         self.on_hold = bool(self.neg.hold)
         answer = self.answer()
-        if self.stream is not None:
-            try:
-                self.stream.update_remote((self.neg.remote_ip, self.neg.remote_port))
-            except Exception as e:  # noqa: BLE001
-                log(ERR, f"RTP update failed: {e}")
         change = None
         if self.on_hold and not old_hold:
             change = "hold"
@@ -175,8 +174,7 @@ class CallMedia:
         if self.stream is None or not self.has_2833():
             return False
         try:
-            self.stream.send_dtmf(digits, duration_ms)
-            return True
+            return bool(self.stream.send_dtmf(digits, duration_ms))
         except Exception as e:  # noqa: BLE001
             log(ERR, f"RFC 2833 send failed: {e}")
             return False

@@ -293,7 +293,7 @@ class Stack:
             call.on_ack(msg)
 
     def _on_cancel(self, msg: SipMessage, key: tuple[str, str, str]) -> None:
-        tx = self.server_tx.get(key)
+        tx = self.server_tx.get((key[0], key[1], "INVITE"))
         if tx is None or not tx.invite:
             self.reply(msg, 481, "Call/Transaction Does Not Exist")
             return
