@@ -124,6 +124,11 @@ class Session(ChannelData, SessionQueues):
         (refused with DESTINATION_OUT_OF_ORDER, the cause FreeSWITCH's endpoints report)."""
         if not switch.running:
             raise SessionError("DESTINATION_OUT_OF_ORDER", "The system cannot create any sessions at this time.")
+        direction = kwargs.get("direction", "")
+        if direction in ("inbound", "outbound") and not switch.core_ready(direction):
+            text = f"The system cannot create any {direction} sessions at this time."
+            log(CRIT_LEVEL, text)
+            raise SessionError("DESTINATION_OUT_OF_ORDER", text)
         max_sessions = switch.setting_int("max-sessions", 1000)
         sps = switch.setting_int("sessions-per-second", 30)
         with switch.sessions_lock:
@@ -666,7 +671,10 @@ class Session(ChannelData, SessionQueues):
         sess = self if self.var_true("session_in_hangup_hook") else None
         try:
             from fsd.api import Stream
+            from fsd.scripting.languages import run_hangup_hook
 
+            if run_hangup_hook(self.switch, cmd, args, sess, env):
+                return
             self.switch.api.execute(cmd.strip(), args, sess, Stream(env), param_event=env)
         except Exception as e:
             self.log(ERR, f"{var} {cmd} failed: {e}\n{traceback.format_exc()}")

@@ -71,6 +71,11 @@ class Switch:
         self.started_at = time.time()
         self.running = False
         self.ready = threading.Event()
+        # FreeSWITCH's SCF_SHUTTING_DOWN and SCF_NO_NEW_{IN,OUT}BOUND_SESSIONS
+        # (fsctl pause/resume); read through core_ready().
+        self.shutting_down = False
+        self.no_new_inbound = False
+        self.no_new_outbound = False
         self.stopped = threading.Event()
         self.console_loglevel = console_loglevel
 
@@ -82,6 +87,7 @@ class Switch:
         self.dialplans: dict[str, Any] = {}
         self.says: dict[str, Any] = {}
         self.file_formats: dict[str, Any] = {}
+        self.languages: dict[str, Any] = {}  # name -> fsd.module.LanguageInterface
         self.xml_bindings: list[Any] = []
 
         self.globals = GlobalVariables()
@@ -252,6 +258,7 @@ class Switch:
             return
         from fsd.events import Event
 
+        self.shutting_down = True
         ev = Event("SHUTDOWN")
         ev.add_header("Event-Info", "System Shutting Down")
         self.events.fire(ev)
@@ -305,6 +312,18 @@ class Switch:
             ev.add_header("Idle-CPU", "0.000000")
             self.events.fire(ev)
 
+    def core_ready(self, direction: str = "") -> bool:
+        """FreeSWITCH's ``switch_core_ready[_inbound|_outbound]``: running, not shutting
+        down, and new sessions (of that direction, or of both when none is named) not
+        paused by ``fsctl pause``."""
+        if not self.running or self.shutting_down:
+            return False
+        if direction == "inbound":
+            return not self.no_new_inbound
+        if direction == "outbound":
+            return not self.no_new_outbound
+        return not (self.no_new_inbound and self.no_new_outbound)
+
     # -- helpers for modules ------------------------------------------------------
     def run_coroutine(self, coro: Any) -> Any:
         """Schedule a coroutine on the loop from any thread; returns a Future."""
@@ -324,6 +343,7 @@ class Switch:
     def expand(self, text: str, session: Any = None, lookup: Any = None) -> str:
         """Expand ``${...}`` against a session's variables (or ``lookup``), globals, APIs."""
         from fsd.expand import expand
+        from fsd.scripting.languages import expand_call
 
         if lookup is None:
             lookup = session.get_variable if session is not None else self.globals.get
@@ -331,7 +351,7 @@ class Switch:
             text,
             lookup,
             global_lookup=self.globals.get,
-            api=lambda cmd, args: self.api.execute(cmd, args, session)[0],
+            api=lambda cmd, args: expand_call(self, cmd, args, session),
             api_allowed=self.setting_bool("api-expansion", True),
         )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -28,6 +29,11 @@ from fsd.media.resample import DEFAULT_PTIME, check_ptime
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.media.port import MediaPort
+
+
+#: Upper bounds (seconds) of the lateness histogram every clock keeps since start; /metrics
+#: exports it (mod_xml_rpc).  The last count is for ticks later than the last bound.
+LATE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
 
 
 class MediaClock:
@@ -45,6 +51,8 @@ class MediaClock:
         self._stop = threading.Event()
         self._late: deque[float] = deque(maxlen=3000)  # lateness of recent ticks, seconds
         self._work: deque[float] = deque(maxlen=3000)  # time spent in recent ticks, seconds
+        self.late_counts = [0] * (len(LATE_BUCKETS) + 1)
+        self.late_sum = 0.0
         self.ticks = 0
         self.overruns = 0
         self.errors = 0
@@ -111,7 +119,10 @@ class MediaClock:
                 missed = int(late / self.interval)
                 self.overruns += missed
                 deadline += missed * self.interval
-            self._late.append(max(0.0, late))
+            late = max(0.0, late)
+            self._late.append(late)
+            self.late_counts[bisect_left(LATE_BUCKETS, late)] += 1
+            self.late_sum += late
             for hook in self._hooks:
                 try:
                     hook()

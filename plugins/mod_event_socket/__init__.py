@@ -98,3 +98,9 @@ def fsd_module_shutdown(module: Any) -> None:
 def fsd_status_lines(switch: Any) -> list[str]:
     server = _servers.get(id(switch))
     return server.status_lines() if server is not None else []
+
+
+@fsd.hookimpl
+def fsd_metrics(switch: Any) -> list[Any]:
+    server = _servers.get(id(switch))
+    return server.metrics() if server is not None else []

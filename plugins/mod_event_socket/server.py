@@ -37,6 +37,9 @@ class ESLServer:
         self.api_threads = 0
         self._lock = threading.Lock()
         self.listeners: tuple[Listener, ...] = ()
+        # /metrics: connections since start, events lost by connections already closed
+        self.accepted_total = 0
+        self.lost_closed = 0
         # Subsets read lock-free by the dispatch thread / log sink (replaced whole).
         self._event_listeners: tuple[Listener, ...] = ()
         self._log_listeners: tuple[Listener, ...] = ()
@@ -106,9 +109,12 @@ class ESLServer:
         with self._lock:
             if lst not in self.listeners:
                 self.listeners = (*self.listeners, lst)
+                self.accepted_total += 1
 
     def remove_listener(self, lst: Listener) -> None:
         with self._lock:
+            if lst in self.listeners:
+                self.lost_closed += lst.total_lost
             self.listeners = tuple(x for x in self.listeners if x is not lst)
             self._event_listeners = tuple(x for x in self._event_listeners if x is not lst)
             self._log_listeners = tuple(x for x in self._log_listeners if x is not lst)
@@ -222,6 +228,25 @@ class ESLServer:
             lst.push_log(frame)
 
     # ------------------------------------------------------------ status
+
+    def metrics(self) -> list[Any]:
+        """Families for /metrics (the fsd_metrics hook)."""
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        with self._lock:
+            listeners = self.listeners
+            lost = self.lost_closed + sum(x.total_lost for x in listeners)
+            accepted = self.accepted_total
+        g = GaugeMetricFamily("fsd_esl_listeners", "Event socket connections now")
+        g.add_metric([], len(listeners))
+        a = CounterMetricFamily("fsd_esl_connections", "Event socket connections since start")
+        a.add_metric([], accepted)
+        d = CounterMetricFamily("fsd_esl_events_dropped",
+                                "Events dropped because a connection's queue was full")
+        d.add_metric([], lost)
+        q = GaugeMetricFamily("fsd_esl_events_queued", "Events waiting to be sent, all connections")
+        q.add_metric([], sum(len(x.equeue) for x in listeners))
+        return [g, a, d, q]
 
     def status_lines(self) -> list[str]:
         out = [f"event socket on {self.host}:{self.port}, {len(self.listeners)} connection(s)"]

@@ -59,21 +59,16 @@ class JitterBuffer:
                 self._jitter += (abs(d) - self._jitter) / 16.0
         self._last = (arrival, ts)
         self.target = max(self.min_frames, min(
-            self.max_frames, 1 + math.ceil(3 * self._jitter / self.frame)))
-        if self._head is not None:
-            off = ts_diff(ts, self._head)
-            if off + len(samples) <= 0:
-                if off < -_RESYNC:
-                    self._resync()
-                else:
-                    self.late += 1
-                    return
-            elif off > _RESYNC:
-                self._resync()
-        elif self._floor is not None:
-            off = ts_diff(ts, self._floor)
-            if -_RESYNC <= off and off + len(samples) <= 0:
-                self.late += 1  # older than what was already played: drop
+            self.max_frames, 1 + math.ceil(max(0.0, 3 * self._jitter / self.frame - 0.05))))
+        # Where playout is (or stopped at the last underrun): older packets are late.
+        played = self._head if self._head is not None else self._floor
+        ref = played if played is not None else next(iter(self._packets), None)
+        if ref is not None:
+            off = ts_diff(ts, ref)
+            if off > _RESYNC or off < -_RESYNC:
+                self._resync()  # a new stream (SSRC change, restart): start over from here
+            elif played is not None and off + len(samples) <= 0:
+                self.late += 1
                 return
         if len(self._packets) >= 4 * self.max_frames:
             self._packets.pop(min(self._packets, key=lambda t: ts_diff(t, ts)))
