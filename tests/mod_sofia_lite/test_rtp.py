@@ -73,6 +73,10 @@ def test_received_tone_reaches_the_port(sw, peer):
         audio = np.concatenate(frames)
         assert abs(H.dominant_freq(audio[800:4000]) - 1000) < 20
         assert st.packets_in >= 40 and st.bad_in == 0
+        v = st.variables("192.0.2.1")
+        assert v["local_media_port"] == str(st.local_port) and v["advertised_media_ip"] == \
+            "192.0.2.1"
+        assert v["remote_media_port"] == str(peer.port) and v["read_codec"] == "PCMU"
     finally:
         st.close()
 
