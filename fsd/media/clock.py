@@ -11,12 +11,19 @@ condition for the clock to report completion (playback ended, digit arrived).
 
 When the clock falls more than five ticks behind (machine stalled) it re-anchors instead
 of bursting frames to catch up, and counts the skipped ticks as ``overruns``.
+
+Lateness is kept two ways: the last ~3000 ticks (percentiles in :meth:`MediaClock.stats`)
+and, since the last :meth:`MediaClock.reset_stats`, a histogram over :data:`LATE_BOUNDS_MS`
+plus the worst tick (:meth:`MediaClock.lateness`) — the histogram never forgets a spike, so
+"no tick was later than X while the disk stalled" can be read off it.  The tick does no
+disk I/O (files go through the I/O worker, see fsd/media/stream.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -27,6 +34,9 @@ from fsd.media.resample import DEFAULT_PTIME, check_ptime
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.media.port import MediaPort
+
+# Upper bounds (ms) of the lateness histogram's buckets; the last bucket is "more".
+LATE_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 class MediaClock:
@@ -46,6 +56,9 @@ class MediaClock:
         self.ticks = 0
         self.overruns = 0
         self.errors = 0
+        self._hist = [0] * (len(LATE_BOUNDS_MS) + 1)  # since reset_stats
+        self._late_max = 0.0  # seconds, since reset_stats
+        self._hist_ticks = 0
 
     # -- ports -------------------------------------------------------------------------
     def register(self, port: MediaPort) -> None:
@@ -98,7 +111,12 @@ class MediaClock:
                 missed = int(late / self.interval)
                 self.overruns += missed
                 deadline += missed * self.interval
-            self._late.append(max(0.0, late))
+            late = max(0.0, late)
+            self._late.append(late)
+            self._hist[bisect_left(LATE_BOUNDS_MS, late * 1000.0)] += 1
+            self._hist_ticks += 1
+            if late > self._late_max:
+                self._late_max = late
             for port in self._snapshot:
                 try:
                     port._tick()
@@ -126,14 +144,34 @@ class MediaClock:
             out["late_p50_ms"] = float(np.percentile(late, 50))
             out["late_p99_ms"] = float(np.percentile(late, 99))
             out["late_max_ms"] = float(late.max())
+            out["late_max_since_reset_ms"] = self._late_max * 1000.0
             out["work_mean_ms"] = float(work.mean()) if len(work) else 0.0
         else:
             out.update(late_p50_ms=0.0, late_p99_ms=0.0, late_max_ms=0.0, work_mean_ms=0.0)
         return out
 
+    def lateness(self) -> dict[str, object]:
+        """Since the last reset: ticks, the worst lateness (ms), and the histogram as
+        ``[(upper bound ms or None for "more"), count]`` pairs."""
+        bounds: list[float | None] = [*LATE_BOUNDS_MS, None]
+        return {
+            "ticks": self._hist_ticks,
+            "max_ms": self._late_max * 1000.0,
+            "histogram": list(zip(bounds, list(self._hist), strict=True)),
+        }
+
+    def ticks_later_than(self, ms: float) -> int:
+        """Ticks since the last reset that were late by more than ``ms`` (a bucket bound)."""
+        if ms not in LATE_BOUNDS_MS:
+            raise ValueError(f"{ms} ms is not a histogram bound {LATE_BOUNDS_MS}")
+        return sum(self._hist[LATE_BOUNDS_MS.index(ms) + 1 :])
+
     def reset_stats(self) -> None:
         self._late.clear()
         self._work.clear()
+        self._hist = [0] * (len(LATE_BOUNDS_MS) + 1)
+        self._late_max = 0.0
+        self._hist_ticks = 0
 
 
 _clocks: dict[int, MediaClock] = {}
