@@ -76,3 +76,15 @@ def fsd_session_destroyed(switch: Switch, session: Any) -> None:
 def fsd_status_lines(switch: Switch) -> list[str]:
     """Broadcast, from the ``status`` API: extra lines a module wants appended (each
     without a trailing newline).  Return ``[]`` or ``None`` for nothing."""
+
+
+# -- metrics (mod_xml_rpc's /metrics) ----------------------------------------------------
+
+
+@hookspec
+def fsd_metrics(switch: Switch) -> list[Any]:
+    """Broadcast, each time ``/metrics`` is scraped: the module's own metrics as a list of
+    ``prometheus_client`` metric families (``GaugeMetricFamily``, ``CounterMetricFamily``,
+    ``HistogramMetricFamily``…), read from the module's live state.  Name them ``fsd_…``;
+    a counter's name is given without ``_total``.  Must be quick and must not block (it
+    runs on the HTTP worker threads).  Return ``[]`` or ``None`` for nothing."""

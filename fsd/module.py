@@ -96,6 +96,35 @@ class XmlBinding:
 
 
 @dataclass
+class LanguageInterface:
+    """A script language (``lua``, ``python``…).  Every entry point is optional; the core
+    routes what is generic through them (see :mod:`fsd.scripting.languages`):
+
+    * ``app(session, data)`` — the dialplan application ``<name>`` (run a script on a call);
+    * ``api(args, session, stream)`` — the API ``<name>``: ``stream`` is the output and
+      ``stream.param_event`` the ``env`` event; ``session`` is ``None`` outside a call;
+    * ``background(args) -> bool`` — start a script in its own thread (API
+      ``background_api``, e.g. ``luarun``/``pyrun``);
+    * ``inline(code, session) -> str | None`` — run a piece of source text;
+    * ``hangup_hook(session, args, env)`` — ``api_hangup_hook=<name> args`` (without it
+      the core runs the API ``<name>`` as for any other command);
+    * ``expand(args, session) -> str`` — ``${<name>(args)}`` (without it: the API).
+
+    ``extensions`` (``(".lua",)``) let the core pick the language of a script file."""
+
+    name: str
+    extensions: tuple[str, ...] = ()
+    app: Callable[..., Any] | None = None
+    api: Callable[..., Any] | None = None
+    background: Callable[..., Any] | None = None
+    background_api: str = ""
+    inline: Callable[..., Any] | None = None
+    hangup_hook: Callable[..., Any] | None = None
+    expand: Callable[..., Any] | None = None
+    module: str = ""
+
+
+@dataclass
 class ModuleInterface:
     """The handle a module gets in its hooks.  ``switch`` is the running switch."""
 
@@ -111,6 +140,7 @@ class ModuleInterface:
     file_formats: list[str] = field(default_factory=list)
     event_bindings: list[Any] = field(default_factory=list)
     xml_bindings: list[XmlBinding] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -159,6 +189,52 @@ class ModuleInterface:
         self.switch.file_formats[extension.lower()] = opener
         self.file_formats.append(extension.lower())
 
+    def add_language(
+        self,
+        name: str,
+        extensions: tuple[str, ...] | list[str] = (),
+        *,
+        app: Callable[..., Any] | None = None,
+        api: Callable[..., Any] | None = None,
+        background: Callable[..., Any] | None = None,
+        background_api: str = "",
+        inline: Callable[..., Any] | None = None,
+        hangup_hook: Callable[..., Any] | None = None,
+        expand: Callable[..., Any] | None = None,
+        app_flags: int = APP_SUPPORT_NOMEDIA,
+        syntax: str = "<script> [args]",
+        app_description: str = "",
+        api_description: str = "",
+        background_description: str = "",
+    ) -> LanguageInterface:
+        """Register script language ``name``; see :class:`LanguageInterface`.  Also
+        declares, for the entry points given, the application ``name``, the API ``name``
+        and the API ``background_api`` (``<name>run`` by default) — so one call is all a
+        language module needs for the dialplan, the CLI, ``${name(...)}`` and hooks."""
+        key = name.lower()
+        exts = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
+        bg_name = background_api or (f"{key}run" if background is not None else "")
+        lang = LanguageInterface(key, exts, app, api, background, bg_name, inline,
+                                 hangup_hook, expand, self.name)
+        self.switch.languages[key] = lang
+        self.languages.append(key)
+        if app is not None:
+            self.add_application(key, app, app_description or f"Launch {name} script",
+                                 syntax, app_flags)
+        if api is not None:
+            self.add_api(key, api_description or "run a script as an api function", syntax, api)
+        if background is not None:
+            def run_bg(args: str, session: Any, stream: Any) -> bool | None:
+                if not args or not args.strip():
+                    stream.write("-ERR no args specified!\n")
+                    return None
+                ok = background(args.strip())
+                stream.write("+OK\n" if ok is not False else "-ERR could not start\n")
+                return None
+
+            self.add_api(bg_name, background_description or "run a script", syntax, run_bg)
+        return lang
+
     def bind_event(
         self, event_name: str, subclass: str | None, callback: Callable[..., Any]
     ) -> Any:
@@ -205,6 +281,11 @@ class ModuleInterface:
             sw.says.pop(n, None)
         for n in self.file_formats:
             sw.file_formats.pop(n, None)
+        for n in self.languages:
+            lang = sw.languages.get(n)
+            if lang is not None and lang.module == self.name:
+                del sw.languages[n]
+        self.languages.clear()
         for b in self.event_bindings:
             sw.events.unbind(b)
         for b in self.xml_bindings:

@@ -71,6 +71,11 @@ class Switch:
         self.started_at = time.time()
         self.running = False
         self.ready = threading.Event()
+        # FreeSWITCH's SCF_SHUTTING_DOWN and SCF_NO_NEW_{IN,OUT}BOUND_SESSIONS
+        # (fsctl pause/resume); read through core_ready().
+        self.shutting_down = False
+        self.no_new_inbound = False
+        self.no_new_outbound = False
         self.stopped = threading.Event()
         self.console_loglevel = console_loglevel
 
@@ -82,6 +87,7 @@ class Switch:
         self.dialplans: dict[str, Any] = {}
         self.says: dict[str, Any] = {}
         self.file_formats: dict[str, Any] = {}
+        self.languages: dict[str, Any] = {}  # name -> fsd.module.LanguageInterface
         self.xml_bindings: list[Any] = []
 
         self.globals = GlobalVariables()
@@ -98,8 +104,12 @@ class Switch:
         # Sessions (the call model fills these; see fsd/session.py).
         self.sessions: dict[str, Any] = {}
         self.sessions_lock = threading.RLock()
+        # Notified whenever a session leaves the table (hangup_all waits on it).
+        self.sessions_changed = threading.Condition(self.sessions_lock)
         self.session_count_total = 0
         self.session_peak = 0
+        #: Items dropped from full per-session queues, by queue (messages, events, dtmf).
+        self.session_queue_drops: dict[str, int] = {}
         self.session_peak_5min = 0
         self._session_starts: deque[float] = deque()
         self.sps_peak = 0
@@ -252,6 +262,7 @@ class Switch:
             return
         from fsd.events import Event
 
+        self.shutting_down = True
         ev = Event("SHUTDOWN")
         ev.add_header("Event-Info", "System Shutting Down")
         self.events.fire(ev)
@@ -259,8 +270,7 @@ class Switch:
         self.modules.unload_all()
         self.running = False
         self.api.shutdown()
-        time.sleep(0.05)  # let the last events reach their subscribers
-        self.events.stop()
+        self.events.stop()  # delivers what is still queued before the thread ends
         if self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
         if self._loop_thread:
@@ -277,10 +287,21 @@ class Switch:
                 s.hangup(cause)
             except Exception as e:
                 log(ERR, f"hangup of {getattr(s, 'uuid', '?')} failed: {e}")
-        deadline = time.time() + wait
-        while self.sessions and time.time() < deadline:
-            time.sleep(0.01)
+        deadline = time.monotonic() + wait
+        with self.sessions_changed:
+            while self.sessions:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log(ERR, f"{len(self.sessions)} session(s) still up after hangup_all")
+                    break
+                self.sessions_changed.wait(left)
         return len(sessions)
+
+    def forget_session(self, session: Any) -> None:
+        """Remove a destroyed session from the table (the session's teardown calls this)."""
+        with self.sessions_changed:
+            self.sessions.pop(session.uuid, None)
+            self.sessions_changed.notify_all()
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -305,6 +326,18 @@ class Switch:
             ev.add_header("Idle-CPU", "0.000000")
             self.events.fire(ev)
 
+    def core_ready(self, direction: str = "") -> bool:
+        """FreeSWITCH's ``switch_core_ready[_inbound|_outbound]``: running, not shutting
+        down, and new sessions (of that direction, or of both when none is named) not
+        paused by ``fsctl pause``."""
+        if not self.running or self.shutting_down:
+            return False
+        if direction == "inbound":
+            return not self.no_new_inbound
+        if direction == "outbound":
+            return not self.no_new_outbound
+        return not (self.no_new_inbound and self.no_new_outbound)
+
     # -- helpers for modules ------------------------------------------------------
     def run_coroutine(self, coro: Any) -> Any:
         """Schedule a coroutine on the loop from any thread; returns a Future."""
@@ -324,6 +357,7 @@ class Switch:
     def expand(self, text: str, session: Any = None, lookup: Any = None) -> str:
         """Expand ``${...}`` against a session's variables (or ``lookup``), globals, APIs."""
         from fsd.expand import expand
+        from fsd.scripting.languages import expand_call
 
         if lookup is None:
             lookup = session.get_variable if session is not None else self.globals.get
@@ -331,7 +365,7 @@ class Switch:
             text,
             lookup,
             global_lookup=self.globals.get,
-            api=lambda cmd, args: self.api.execute(cmd, args, session)[0],
+            api=lambda cmd, args: expand_call(self, cmd, args, session),
             api_allowed=self.setting_bool("api-expansion", True),
         )
 

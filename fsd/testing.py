@@ -4,8 +4,9 @@
     with running_switch(tmp_path, modules=["mod_commands", "mod_loopback"]) as sw:
         assert sw.api_execute("version").startswith("FreeSWITCH Version")
 
-The configuration is the embedded default, copied into ``<base>/conf``; listeners are moved
-to ephemeral ports (never 5060/8021/8080), and ``modules`` replaces the module list.
+The configuration is the embedded default, copied into ``<base>/conf``; listeners (the
+event socket, SIP profiles) are moved to ephemeral ports (never 5060/8021/8080), and
+``modules`` replaces the module list.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from fsd.dirs import Dirs, embedded_conf_dir, embedded_scripts_dir
 from fsd.switch import Switch
 
 #: Every bundled module, in the default load order.
-ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_dptools",
-               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua"]
+ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_hash", "mod_dptools",
+               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua",
+               "mod_xml_rpc"]
 
 
 def prepare_base(base: str | os.PathLike, modules: list[str] | None = None,
@@ -43,6 +45,15 @@ def prepare_base(base: str | os.PathLike, modules: list[str] | None = None,
         text = esl.read_text()
         text = re.sub(r'(name="listen-port"\s+value=")[^"]*(")', r"\g<1>0\2", text)
         esl.write_text(text)
+    sofia = conf / "autoload" / "sofia.conf.xml"
+    if sofia.exists():
+        # SIP profiles on ephemeral ports too (the shipped internal profile wants 5060).
+        text = re.sub(r'(name="sip-port"\s+value=")[^"]*(")', r"\g<1>0\2", sofia.read_text())
+        sofia.write_text(text)
+    http = conf / "autoload" / "xml_rpc.conf.xml"
+    if http.exists():
+        text = http.read_text()
+        http.write_text(re.sub(r'(name="http-port"\s+value=")[^"]*(")', r"\g<1>0\2", text))
     if modules is not None:
         lines = "\n".join(f'    <load module="{m}"/>' for m in modules)
         (conf / "autoload" / "modules.conf.xml").write_text(

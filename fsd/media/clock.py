@@ -12,9 +12,10 @@ condition for the clock to report completion (playback ended, digit arrived).
 When the clock falls more than five ticks behind (machine stalled) it re-anchors instead
 of bursting frames to catch up, and counts the skipped ticks as ``overruns``.
 
-Lateness is kept two ways: the last ~3000 ticks (percentiles in :meth:`MediaClock.stats`)
-and, since the last :meth:`MediaClock.reset_stats`, a histogram over :data:`LATE_BOUNDS_MS`
-plus the worst tick (:meth:`MediaClock.lateness`) — the histogram never forgets a spike, so
+Lateness is kept three ways: the last ~3000 ticks (percentiles in :meth:`MediaClock.stats`),
+a histogram over :data:`LATE_BUCKETS` since start (``late_counts``, for /metrics) and the
+same histogram plus the worst tick since the last :meth:`MediaClock.reset_stats`
+(:meth:`MediaClock.lateness`) — the histograms never forget a spike, so
 "no tick was later than X while the disk stalled" can be read off it.  The tick does no
 disk I/O (files go through the I/O worker, see fsd/media/stream.py).
 """
@@ -25,6 +26,7 @@ import threading
 import time
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,8 +37,10 @@ from fsd.media.resample import DEFAULT_PTIME, check_ptime
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.media.port import MediaPort
 
-# Upper bounds (ms) of the lateness histogram's buckets; the last bucket is "more".
-LATE_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+#: Upper bounds (seconds) of the lateness histogram every clock keeps since start; /metrics
+#: exports it (mod_xml_rpc).  The last count is for ticks later than the last bound.
+LATE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
 
 
 class MediaClock:
@@ -48,15 +52,18 @@ class MediaClock:
         self.name = name or f"media-clock-{ptime}ms"
         self._ports: dict[int, MediaPort] = {}
         self._snapshot: tuple[MediaPort, ...] = ()
+        self._hooks: tuple[Callable[[], None], ...] = ()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._late: deque[float] = deque(maxlen=3000)  # lateness of recent ticks, seconds
         self._work: deque[float] = deque(maxlen=3000)  # time spent in recent ticks, seconds
+        self.late_counts = [0] * (len(LATE_BUCKETS) + 1)
+        self.late_sum = 0.0
         self.ticks = 0
         self.overruns = 0
         self.errors = 0
-        self._hist = [0] * (len(LATE_BOUNDS_MS) + 1)  # since reset_stats
+        self._hist = [0] * (len(LATE_BUCKETS) + 1)  # like late_counts, since reset_stats
         self._late_max = 0.0  # seconds, since reset_stats
         self._hist_ticks = 0
 
@@ -71,6 +78,17 @@ class MediaClock:
         with self._lock:
             self._ports.pop(id(port), None)
             self._snapshot = tuple(self._ports.values())
+
+    def add_tick_hook(self, hook: Callable[[], None]) -> None:
+        """Run ``hook()`` once per tick before the ports (an endpoint's batched socket
+        I/O: RTP reads every stream's socket here, then each port reads its buffer)."""
+        with self._lock:
+            self._hooks = (*self._hooks, hook)
+        self.start()
+
+    def remove_tick_hook(self, hook: Callable[[], None]) -> None:
+        with self._lock:
+            self._hooks = tuple(h for h in self._hooks if h is not hook)
 
     @property
     def port_count(self) -> int:
@@ -113,10 +131,19 @@ class MediaClock:
                 deadline += missed * self.interval
             late = max(0.0, late)
             self._late.append(late)
-            self._hist[bisect_left(LATE_BOUNDS_MS, late * 1000.0)] += 1
+            bucket = bisect_left(LATE_BUCKETS, late)
+            self.late_counts[bucket] += 1
+            self.late_sum += late
+            self._hist[bucket] += 1
             self._hist_ticks += 1
             if late > self._late_max:
                 self._late_max = late
+            for hook in self._hooks:
+                try:
+                    hook()
+                except Exception as exc:  # a broken hook must not stop the clock
+                    self.errors += 1
+                    log(ERR, f"media clock: tick hook {hook!r} failed: {exc!r}")
             for port in self._snapshot:
                 try:
                     port._tick()
@@ -152,8 +179,9 @@ class MediaClock:
 
     def lateness(self) -> dict[str, object]:
         """Since the last reset: ticks, the worst lateness (ms), and the histogram as
-        ``[(upper bound ms or None for "more"), count]`` pairs."""
-        bounds: list[float | None] = [*LATE_BOUNDS_MS, None]
+        ``[(upper bound in ms, or None for "more"), count]`` pairs over LATE_BUCKETS."""
+        bounds: list[float | None] = [b * 1000.0 for b in LATE_BUCKETS]
+        bounds.append(None)
         return {
             "ticks": self._hist_ticks,
             "max_ms": self._late_max * 1000.0,
@@ -161,15 +189,16 @@ class MediaClock:
         }
 
     def ticks_later_than(self, ms: float) -> int:
-        """Ticks since the last reset that were late by more than ``ms`` (a bucket bound)."""
-        if ms not in LATE_BOUNDS_MS:
-            raise ValueError(f"{ms} ms is not a histogram bound {LATE_BOUNDS_MS}")
-        return sum(self._hist[LATE_BOUNDS_MS.index(ms) + 1 :])
+        """Ticks since the last reset late by more than ``ms`` (a LATE_BUCKETS bound)."""
+        i = bisect_left(LATE_BUCKETS, ms / 1000.0 - 1e-12)
+        if i >= len(LATE_BUCKETS) or abs(LATE_BUCKETS[i] * 1000.0 - ms) > 1e-9:
+            raise ValueError(f"{ms} ms is not a histogram bound {LATE_BUCKETS} s")
+        return sum(self._hist[i + 1 :])
 
     def reset_stats(self) -> None:
         self._late.clear()
         self._work.clear()
-        self._hist = [0] * (len(LATE_BOUNDS_MS) + 1)
+        self._hist = [0] * (len(LATE_BUCKETS) + 1)
         self._late_max = 0.0
         self._hist_ticks = 0
 

@@ -112,6 +112,9 @@ def fsd_module_load(module: Any) -> None:
     )
     module.state["manager"] = _manager
     module.add_api("db_cache", "Manage db cache", "db_cache status", db_cache_api)
+    from .kvdb import declare as declare_kvdb  # the key-value db API/app, db limit backend
+
+    declare_kvdb(module, _manager, cfg)
     core = _make_coredb(sw)
     if core is not None:
         # Bound now so events of modules loaded after us are queued; the writer starts
@@ -159,6 +162,9 @@ def _start_coredb(core: CoreDb) -> None:
 @fsd.hookimpl
 def fsd_module_shutdown(module: Any) -> None:
     global _manager, _coredb
+    from .kvdb import undeclare as undeclare_kvdb
+
+    undeclare_kvdb(module)
     core = module.state.pop("coredb", None)
     if core is not None and core is _coredb:
         core.stop()
@@ -167,3 +173,10 @@ def fsd_module_shutdown(module: Any) -> None:
         mgr.close()
     _coredb = None
     _manager = None
+
+
+@fsd.hookimpl
+def fsd_metrics(switch: Any) -> list[Any]:
+    from .metrics import families
+
+    return families(_manager) if _manager is not None else []

@@ -110,3 +110,17 @@ def fsd_status_lines(switch: Any) -> list[str]:
     if m is None:
         return []
     return [f"mail: {len(m.spool)} queued for retry, {len(m.spool.failed())} given up"]
+
+
+@fsd.hookimpl
+def fsd_metrics(switch: Any) -> list[Any]:
+    from prometheus_client.core import GaugeMetricFamily
+
+    m = _mailer
+    if m is None:
+        return []
+    depth = GaugeMetricFamily("fsd_mail_spool_depth", "Mails in the spool waiting for a retry")
+    depth.add_metric([], len(m.spool))
+    failed = GaugeMetricFamily("fsd_mail_spool_failed", "Mails the spool gave up on")
+    failed.add_metric([], len(m.spool.failed()))
+    return [depth, failed]

@@ -12,26 +12,35 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from fsd.events import Event
+from fsd.scripting.host import ApiExecute, ScriptHost
 
 from .argv import build_search_path
 
-# Lua 5.3's compiled-in defaults (luaconf.h), used where lua.conf.xml asks for ";;".
+# Debian's lua5.3 compiled-in defaults (its luaconf.h adds the multiarch and /usr/share
+# directories), used when lua.conf.xml sets nothing or asks for ";;": Debian's lua-cjson,
+# lua-socket and lua-sql-* packages are found as a FreeSWITCH user expects.
 LUA_DEFAULT_PATH = (
     "/usr/local/share/lua/5.3/?.lua;/usr/local/share/lua/5.3/?/init.lua;"
-    "/usr/local/lib/lua/5.3/?.lua;/usr/local/lib/lua/5.3/?/init.lua;./?.lua;./?/init.lua"
+    "/usr/local/lib/lua/5.3/?.lua;/usr/local/lib/lua/5.3/?/init.lua;"
+    "/usr/share/lua/5.3/?.lua;/usr/share/lua/5.3/?/init.lua;./?.lua;./?/init.lua"
 )
-LUA_DEFAULT_CPATH = "/usr/local/lib/lua/5.3/?.so;/usr/local/lib/lua/5.3/loadall.so;./?.so"
+LUA_DEFAULT_CPATH = (
+    "/usr/local/lib/lua/5.3/?.so;/usr/lib/x86_64-linux-gnu/lua/5.3/?.so;"
+    "/usr/lib/lua/5.3/?.so;/usr/local/lib/lua/5.3/loadall.so;./?.so"
+)
 
-ApiExecute = Callable[[str, str, Any], str]
+
+def _env_or_default(env_value: str | None, default: str) -> str:
+    """What a stand-alone lua5.3 uses without lua.conf.xml settings: LUA_PATH (";;" is the
+    default) or the default."""
+    if not env_value:
+        return default
+    return env_value.replace(";;", f";{default};", 1).replace(";;", ";")
 
 
-class LuaHost:
-    """The switch as the Lua bindings see it.
-
-    ``api_execute(cmd, args, session) -> str`` runs an API command (whole output, with
-    FreeSWITCH's ``INVALID COMMAND!`` for unknown ones); ``globals`` has ``get/set``;
-    ``events`` is the EventBus; ``running()`` tells whether the core is up."""
+class LuaHost(ScriptHost):
+    """The switch as the Lua bindings see it: :class:`fsd.scripting.host.ScriptHost` plus
+    the ``require`` paths and the Lua limits."""
 
     def __init__(
         self,
@@ -45,40 +54,20 @@ class LuaHost:
         module_dirs: list[str] | None = None,
         max_memory: int | None = None,
         cpu_limit: float | None = None,
+        kill_after_hangup: float | None = None,
         switch: Any = None,
     ) -> None:
-        self.api_execute = api_execute
-        self.globals = globals
-        self.events = events
-        self.scripts_dir = scripts_dir
-        self._running = running
-        self.switch = switch
+        super().__init__(api_execute=api_execute, globals=globals, events=events,
+                         scripts_dir=scripts_dir, running=running, switch=switch)
         self.max_memory = max_memory
         self.cpu_limit = cpu_limit
+        self.kill_after_hangup = kill_after_hangup
         self.set_search_dirs(script_dirs or [], module_dirs or [])
 
     def set_search_dirs(self, script_dirs: list[str], module_dirs: list[str]) -> None:
         """lua.conf.xml ``script-directory`` / ``module-directory`` values."""
-        self.package_path = build_search_path(script_dirs, os.environ.get("LUA_PATH"),
-                                              LUA_DEFAULT_PATH)
-        self.package_cpath = build_search_path(module_dirs, os.environ.get("LUA_CPATH"),
-                                               LUA_DEFAULT_CPATH)
-
-    @classmethod
-    def from_switch(cls, switch: Any, **kw: Any) -> LuaHost:
-        """A host over the running switch (core contract: ``api_execute``, ``globals``,
-        ``events``, ``dirs.scripts``, ``running``)."""
-
-        def api_execute(cmd: str, args: str = "", session: Any = None) -> str:
-            return switch.api_execute(cmd, args or "", session)
-
-        return cls(api_execute=api_execute, globals=switch.globals, events=switch.events,
-                   scripts_dir=switch.dirs.scripts,
-                   running=lambda: bool(getattr(switch, "running", True)), switch=switch, **kw)
-
-    def running(self) -> bool:
-        return True if self._running is None else bool(self._running())
-
-    def fire(self, event: Event) -> bool:
-        """Hand an event to the bus (never blocks)."""
-        return bool(self.events.fire(event))
+        env_path, env_cpath = os.environ.get("LUA_PATH"), os.environ.get("LUA_CPATH")
+        self.package_path = (build_search_path(script_dirs, env_path, LUA_DEFAULT_PATH)
+                             or _env_or_default(env_path, LUA_DEFAULT_PATH))
+        self.package_cpath = (build_search_path(module_dirs, env_cpath, LUA_DEFAULT_CPATH)
+                              or _env_or_default(env_cpath, LUA_DEFAULT_CPATH))
