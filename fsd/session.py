@@ -18,14 +18,15 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fsd import causes
+from fsd import causes, routing
 from fsd.caller_profile import CallerProfile, now_us
 from fsd.events import Event
 from fsd.log import DEBUG, ERR, INFO, NOTICE, log
-from fsd.module import APP_ZOMBIE_EXEC
+from fsd.routing import app_refusal
 from fsd.session_data import ChannelData
 from fsd.session_queues import SessionQueues
 from fsd.states import CALLSTATES, STATE_NUM, STATES  # noqa: F401  (re-exported)
+from fsd.truth import is_true
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.switch import Switch
@@ -33,13 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
 #: States in which the session thread just services messages until told otherwise.
 _WAITING_STATES = {"CS_SOFT_EXECUTE", "CS_PARK", "CS_CONSUME_MEDIA", "CS_EXCHANGE_MEDIA",
                    "CS_HIBERNATE"}
-
-TRUE_WORDS = {"true", "yes", "on", "1", "enabled", "active", "allow", "t", "y"}
-
-
-def is_true(value: Any) -> bool:
-    return value is not None and str(value).strip().lower() in TRUE_WORDS
-
 
 class SessionError(Exception):
     """A session cannot be created; ``cause`` is the hangup cause name."""
@@ -276,6 +270,7 @@ class Session(ChannelData, SessionQueues):
         if old != state:
             self.log(DEBUG, f"State Change {old} -> {state}")
             self.fire("CHANNEL_STATE")
+            self.switch.modules.broadcast("fsd_channel_state", switch=self.switch, session=self, old=old, new=state)
             for cb in list(self._state_listeners):
                 try:
                     cb(self, state)
@@ -499,14 +494,18 @@ class Session(ChannelData, SessionQueues):
         return True
 
     # -- applications ---------------------------------------------------------------------
-    def execute(self, app_name: str, data: str = "", *, expand: bool = True) -> bool:
+    def execute(self, app_name: str, data: str = "", *, expand: bool = True,
+                inline: bool = False) -> bool:
         """Run a dialplan application synchronously in the calling thread."""
         app = self.switch.applications.get((app_name or "").strip().lower())
         if app is None:
             self.log(ERR, f"Invalid Application {app_name}")
             self.hangup("DESTINATION_OUT_OF_ORDER")
             return False
-        if self.hangup_cause is not None and not (app.flags & APP_ZOMBIE_EXEC):
+        refused = app_refusal(self, app, inline=inline)  # the core checks the app's flags
+        if refused is not None:
+            if refused:
+                self.log(ERR, refused)
             return False
         data = data or ""
         if expand and not self.var_true("app_disable_expand_variables"):
@@ -537,8 +536,9 @@ class Session(ChannelData, SessionQueues):
         return True
 
     def execute_inline(self, app_name: str, data: str = "") -> bool:
-        """Run an application during routing (``inline="true"``)."""
-        return self.execute(app_name, data)
+        """Run an application during routing (``inline="true"``); refused unless the
+        application is flagged ``APP_ROUTING_EXEC``."""
+        return self.execute(app_name, data, inline=True)
 
     # -- the session thread ---------------------------------------------------------------
     def _run(self) -> None:
@@ -580,15 +580,9 @@ class Session(ChannelData, SessionQueues):
         extension = None
         for name in names:
             dp_name, _, dp_args = name.partition(":")
-            dp = self.switch.dialplans.get(dp_name.lower())
-            if dp is None:
-                self.log(ERR, f"No Dialplan on answered channel, changing state to HANGUP (dialplan {dp_name} unknown)")
+            found, extension = routing.hunt(self, dp_name, dp_args)  # hook, then registry
+            if not found:
                 continue
-            try:
-                extension = dp.hunt(self, dp_args)
-            except Exception as e:
-                self.log(ERR, f"dialplan {dp_name} failed: {e}\n{traceback.format_exc()}")
-                extension = None
             if self.hangup_cause is not None or self.state != "CS_ROUTING":
                 if self.state == "CS_ROUTING" and self.transferring:
                     return  # an inline transfer: route again

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsd.log import ERR, log
+from fsd.services import MAILER
 
 from ..runtime import ScriptKilled
 from . import register_function
@@ -35,11 +36,8 @@ def email(ctx: Any, to: str | None, from_: str | None, headers: str | None = Non
     if not to:
         log(ERR, "No to address specified\n", uuid=ctx.uuid)
         return False
-    try:
-        from fsd_modules.mod_email import get_mailer
-    except ImportError:
-        get_mailer = None  # type: ignore[assignment]
-    mailer = get_mailer() if get_mailer is not None else None
+    sw = ctx.host.switch
+    mailer = sw.services.get(MAILER) if sw is not None else None
     if mailer is None:
         log(ERR, "freeswitch.email: mod_email is not loaded, no mail sent\n", uuid=ctx.uuid)
         return False

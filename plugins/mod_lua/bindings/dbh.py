@@ -1,7 +1,8 @@
-"""``freeswitch.Dbh`` (behaviour reference §9), delegating to mod_db's DbHandle.
+"""``freeswitch.Dbh`` (behaviour reference §9), over the ``DATABASE`` service (mod_db)
+found through ``switch.services`` — mod_lua does not import mod_db.
 
 Handles are leased with the run's id as owner; at script end every lease of the run goes
-back to the pool (``DbManager.release_owner``), whatever the script did.  A row callback
+back to the pool (``release_owner``), whatever the script did.  A row callback
 that raises is logged with the script's file:line and stops the rows; a kill during a
 query ends the script once the query returns.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsd.log import ERR, log
+from fsd.services import DATABASE
 
 from ..runtime import ScriptKilled
 from . import register_class
@@ -37,27 +39,18 @@ class LuaDbh:
         self.h = h
 
 
-def _manager() -> Any:
-    try:
-        from fsd_modules.mod_db import get_manager
-    except ImportError:
-        return None
-    return get_manager()
-
-
 def _new(ctx: Any, dsn: str | None, user: str | None = None, password: str | None = None) -> LuaDbh:
-    from fsd_modules.mod_db.handle import DbHandle
-
-    mgr = _manager()
-    if mgr is None:
+    sw = ctx.host.switch
+    db = sw.services.get(DATABASE) if sw is not None else None
+    if db is None:
         log(ERR, "Dbh: mod_db is not loaded\n", uuid=ctx.uuid)
         log(ERR, "Connection failed.  DBH NOT Connected.\n", uuid=ctx.uuid)
         return LuaDbh(ctx, None)
     owner = f"lua:{ctx.id}"
     if not getattr(ctx, "_dbh_owner", False):
         ctx._dbh_owner = True
-        ctx.own(_OwnerRelease(mgr, owner))
-    return LuaDbh(ctx, DbHandle(mgr, dsn or "", user or None, password or None, owner=owner))
+        ctx.own(_OwnerRelease(db, owner))
+    return LuaDbh(ctx, db.connect(dsn or "", user or None, password or None, owner=owner))
 
 
 def _not_connected(o: LuaDbh) -> bool:
