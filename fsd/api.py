@@ -13,7 +13,6 @@ import io
 import threading
 import traceback
 import uuid as uuidlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from fsd.log import ERR, log
@@ -63,14 +62,24 @@ def split_command(line: str) -> tuple[str, str]:
     return cmd.strip(), args.strip()
 
 
-class ApiRunner:
-    """Runs API commands for a switch; one per switch."""
+#: Background jobs running at once; one more is answered at once with ``-ERR`` in its
+#: BACKGROUND_JOB instead of waiting behind the others.
+MAX_BACKGROUND_JOBS = 1000
 
-    def __init__(self, switch: Switch, workers: int = 16) -> None:
+
+class ApiRunner:
+    """Runs API commands for a switch; one per switch.
+
+    Each background job runs on a thread of its own, as FreeSWITCH's do: a quick job never
+    waits behind slow ones.  At most ``max_jobs`` run at once; beyond that a job is refused
+    (its BACKGROUND_JOB body says why) rather than queued without end."""
+
+    def __init__(self, switch: Switch, max_jobs: int = MAX_BACKGROUND_JOBS) -> None:
         self.switch = switch
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fsd-bgapi")
+        self.max_jobs = max_jobs
         self._lock = threading.Lock()
         self.jobs_running = 0
+        self.jobs_refused = 0
 
     def execute(self, cmd: str, args: str = "", session: Any = None, stream: Stream | None = None,
                 param_event: Any = None, fire: bool = True) -> tuple[str, bool]:
@@ -121,13 +130,13 @@ class ApiRunner:
         job = job_uuid or str(uuidlib.uuid4())
         cmd, args = cmd.strip(), args.strip()
 
-        def run() -> None:
+        def run(refused: bool = False) -> None:
             from fsd.events import Event
 
-            with self._lock:
-                self.jobs_running += 1
             try:
-                if not_found_text is not None and cmd.lower() not in self.switch.apis:
+                if refused:
+                    out = f"-ERR too many background jobs running ({self.max_jobs})\n"
+                elif not_found_text is not None and cmd.lower() not in self.switch.apis:
                     out = not_found_text
                 else:
                     out, _ = self.execute(cmd, args)
@@ -143,11 +152,28 @@ class ApiRunner:
             except Exception as e:  # never lose a job silently
                 log(ERR, f"background job {job} ({cmd}) failed: {e}")
             finally:
-                with self._lock:
-                    self.jobs_running -= 1
+                if not refused:
+                    with self._lock:
+                        self.jobs_running -= 1
 
-        self._pool.submit(run)
+        with self._lock:
+            admitted = self.jobs_running < self.max_jobs
+            if admitted:
+                self.jobs_running += 1
+            else:
+                self.jobs_refused += 1
+        if not admitted:
+            log(ERR, f"background job {job} ({cmd}) refused: {self.max_jobs} jobs already running")
+            run(refused=True)
+            return job
+        try:
+            threading.Thread(target=run, name=f"bgapi-{cmd}", daemon=True).start()
+        except RuntimeError as e:  # the OS refused a thread: answer, don't lose the job
+            with self._lock:
+                self.jobs_running -= 1
+            log(ERR, f"background job {job} ({cmd}) could not start: {e}")
+            run(refused=True)
         return job
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to stop: job threads are daemons and end with their command."""

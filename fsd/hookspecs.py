@@ -39,7 +39,7 @@ Example (the smallest useful module)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: ``fsd.CONTRACT_VERSION >= (1, n)``), the major when anything is removed or changes
 #: meaning.  1.0: the module hooks, session created/destroyed, status lines.  1.1: typed
 #: callbacks, owned registries and services, fsd_channel_state, fsd_outgoing_channel,
-#: fsd_dialplan_hunt.
+#: fsd_dialplan_hunt, fsd_metrics.
 CONTRACT_VERSION: tuple[int, int] = (1, 1)
 
 hookspec = pluggy.HookspecMarker("fsd")
@@ -166,6 +166,18 @@ def fsd_status_lines(switch: Switch, module: ModuleInterface | None) -> list[str
 
     **With**: the switch.  **Returns**: extra lines to append (each without a trailing
     newline), ``[]`` or ``None`` for nothing."""
+
+
+@hookspec
+def fsd_metrics(switch: Switch, module: ModuleInterface | None) -> list[Any] | None:
+    """**When**: each time mod_xml_rpc's ``/metrics`` is scraped; on the HTTP worker
+    threads.
+
+    **With**: the switch.  **Returns**: the module's own metrics as a list of
+    ``prometheus_client`` metric families (``GaugeMetricFamily``, ``CounterMetricFamily``,
+    ``HistogramMetricFamily``…), read from the module's live state; ``[]`` or ``None`` for
+    nothing.  Name them ``fsd_…``; a counter's name is given without ``_total``.  Must be
+    quick and must not block."""
 
 
 # Further hooks are added below their lifecycle group, with a CONTRACT_VERSION minor bump.

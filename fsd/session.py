@@ -118,6 +118,11 @@ class Session(ChannelData, SessionQueues):
         (refused with DESTINATION_OUT_OF_ORDER, the cause FreeSWITCH's endpoints report)."""
         if not switch.running:
             raise SessionError("DESTINATION_OUT_OF_ORDER", "The system cannot create any sessions at this time.")
+        direction = kwargs.get("direction", "")
+        if direction in ("inbound", "outbound") and not switch.core_ready(direction):
+            text = f"The system cannot create any {direction} sessions at this time."
+            log(CRIT_LEVEL, text)
+            raise SessionError("DESTINATION_OUT_OF_ORDER", text)
         max_sessions = switch.setting_int("max-sessions", 1000)
         sps = switch.setting_int("sessions-per-second", 30)
         with switch.sessions_lock:

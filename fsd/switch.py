@@ -83,6 +83,11 @@ class Switch:
         self.started_at = time.time()
         self.running = False
         self.ready = threading.Event()
+        # FreeSWITCH's SCF_SHUTTING_DOWN and SCF_NO_NEW_{IN,OUT}BOUND_SESSIONS
+        # (fsctl pause/resume); read through core_ready().
+        self.shutting_down = False
+        self.no_new_inbound = False
+        self.no_new_outbound = False
         self.stopped = threading.Event()
         self.console_loglevel = console_loglevel
 
@@ -268,6 +273,7 @@ class Switch:
             return
         from fsd.events import Event
 
+        self.shutting_down = True
         ev = Event("SHUTDOWN")
         ev.add_header("Event-Info", "System Shutting Down")
         self.events.fire(ev)
@@ -320,6 +326,18 @@ class Switch:
             ev.add_header("Session-Since-Startup", str(self.session_count_total))
             ev.add_header("Idle-CPU", "0.000000")
             self.events.fire(ev)
+
+    def core_ready(self, direction: str = "") -> bool:
+        """FreeSWITCH's ``switch_core_ready[_inbound|_outbound]``: running, not shutting
+        down, and new sessions (of that direction, or of both when none is named) not
+        paused by ``fsctl pause``."""
+        if not self.running or self.shutting_down:
+            return False
+        if direction == "inbound":
+            return not self.no_new_inbound
+        if direction == "outbound":
+            return not self.no_new_outbound
+        return not (self.no_new_inbound and self.no_new_outbound)
 
     # -- helpers for modules ------------------------------------------------------
     def run_coroutine(self, coro: Any) -> Any:

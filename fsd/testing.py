@@ -23,8 +23,9 @@ from fsd.dirs import Dirs, embedded_conf_dir, embedded_scripts_dir
 from fsd.switch import Switch
 
 #: Every bundled module, in the default load order.
-ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_dptools",
-               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua"]
+ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_hash", "mod_dptools",
+               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua",
+               "mod_xml_rpc"]
 
 
 def prepare_base(base: str | os.PathLike, modules: list[str] | None = None,
@@ -43,6 +44,10 @@ def prepare_base(base: str | os.PathLike, modules: list[str] | None = None,
         text = esl.read_text()
         text = re.sub(r'(name="listen-port"\s+value=")[^"]*(")', r"\g<1>0\2", text)
         esl.write_text(text)
+    http = conf / "autoload" / "xml_rpc.conf.xml"
+    if http.exists():
+        text = http.read_text()
+        http.write_text(re.sub(r'(name="http-port"\s+value=")[^"]*(")', r"\g<1>0\2", text))
     if modules is not None:
         lines = "\n".join(f'    <load module="{m}"/>' for m in modules)
         (conf / "autoload" / "modules.conf.xml").write_text(

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from fsd.media.port import MediaPort
 
 
+#: Upper bounds (seconds) of the lateness histogram every clock keeps since start; /metrics
+#: exports it (mod_xml_rpc).  The last count is for ticks later than the last bound.
+LATE_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
+
+
 class MediaClock:
     """Ticks every ``ptime`` ms and calls ``_tick()`` on every registered port."""
 
@@ -38,11 +45,14 @@ class MediaClock:
         self.name = name or f"media-clock-{ptime}ms"
         self._ports: dict[int, MediaPort] = {}
         self._snapshot: tuple[MediaPort, ...] = ()
+        self._hooks: tuple[Callable[[], None], ...] = ()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._late: deque[float] = deque(maxlen=3000)  # lateness of recent ticks, seconds
         self._work: deque[float] = deque(maxlen=3000)  # time spent in recent ticks, seconds
+        self.late_counts = [0] * (len(LATE_BUCKETS) + 1)
+        self.late_sum = 0.0
         self.ticks = 0
         self.overruns = 0
         self.errors = 0
@@ -58,6 +68,17 @@ class MediaClock:
         with self._lock:
             self._ports.pop(id(port), None)
             self._snapshot = tuple(self._ports.values())
+
+    def add_tick_hook(self, hook: Callable[[], None]) -> None:
+        """Run ``hook()`` once per tick before the ports (an endpoint's batched socket
+        I/O: RTP reads every stream's socket here, then each port reads its buffer)."""
+        with self._lock:
+            self._hooks = (*self._hooks, hook)
+        self.start()
+
+    def remove_tick_hook(self, hook: Callable[[], None]) -> None:
+        with self._lock:
+            self._hooks = tuple(h for h in self._hooks if h is not hook)
 
     @property
     def port_count(self) -> int:
@@ -98,7 +119,16 @@ class MediaClock:
                 missed = int(late / self.interval)
                 self.overruns += missed
                 deadline += missed * self.interval
-            self._late.append(max(0.0, late))
+            late = max(0.0, late)
+            self._late.append(late)
+            self.late_counts[bisect_left(LATE_BUCKETS, late)] += 1
+            self.late_sum += late
+            for hook in self._hooks:
+                try:
+                    hook()
+                except Exception as exc:  # a broken hook must not stop the clock
+                    self.errors += 1
+                    log(ERR, f"media clock: tick hook {hook!r} failed: {exc!r}")
             for port in self._snapshot:
                 try:
                     port._tick()

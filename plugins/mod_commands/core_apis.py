@@ -117,6 +117,11 @@ class CoreApis:
 
             show_channels(sw, what, words[1:], fmt, delim, stream)
             return None
+        elif what == "limits":
+            from fsd import limit
+
+            cols = ["type", "name", "ikey"]
+            rows = [("limit", n, m) for n, m in limit.backends(sw)]
         elif what == "interfaces":
             cols = ["type", "name", "ikey"]
             rows = []
@@ -267,6 +272,15 @@ class CoreApis:
                 return
             stream.write("+OK\n")
             threading.Timer(0.2, _request_shutdown, args=(sw,)).start()
+        elif sub in ("pause", "resume"):
+            # SCSC_PAUSE_* / SCSC_RESUME_*: refuse (or accept again) new sessions
+            which = words[1].lower() if len(words) > 1 else ""
+            paused = sub == "pause"
+            if which != "outbound":
+                sw.no_new_inbound = paused
+            if which != "inbound":
+                sw.no_new_outbound = paused
+            stream.write("+OK\n")
         elif sub == "hupall":
             cause = words[1] if len(words) > 1 else "MANAGER_REQUEST"
             n = sw.hangup_all(cause, wait=0)
@@ -275,7 +289,8 @@ class CoreApis:
             stream.write(f"+OK DEBUG level: {DEBUG}\n")
         else:
             stream.write("-USAGE: fsctl [loglevel [level]|max_sessions [n]|sps [n]|last_sps|"
-                         "shutdown [cancel|elegant|asap|now|restart]|hupall [cause]]\n")
+                         "shutdown [cancel|elegant|asap|now|restart]|hupall [cause]|"
+                         "pause [inbound|outbound]|resume [inbound|outbound]]\n")
 
     def console(self, args: str, session: Any, stream: Stream) -> None:
         words = args.split()

@@ -115,6 +115,9 @@ def fsd_module_load(module: Any) -> None:
     module.add_service(DATABASE, service)
     module.add_api("db_cache", "Manage db cache", "db_cache status",
                    lambda args, session, stream: db_cache_api(service, args, stream))
+    from .kvdb import declare as declare_kvdb  # the key-value db API/app, db limit backend
+
+    declare_kvdb(module, manager, cfg)
     core = _make_coredb(sw)
     if core is not None:
         # Bound now so events of modules loaded after us are queued; the writer starts
@@ -160,6 +163,9 @@ def _start_coredb(core: CoreDb, service: DbService) -> None:
 
 @fsd.hookimpl
 def fsd_module_shutdown(module: Any) -> None:
+    from .kvdb import undeclare as undeclare_kvdb
+
+    undeclare_kvdb(module)
     service = module.state.pop("service", None)
     core = module.state.pop("coredb", None)
     if core is not None and service is not None and service.coredb is core:
@@ -168,3 +174,11 @@ def fsd_module_shutdown(module: Any) -> None:
     mgr = module.state.pop("manager", None)
     if mgr is not None:
         mgr.close()
+
+
+@fsd.hookimpl
+def fsd_metrics(module: Any) -> list[Any]:
+    from .metrics import families
+
+    manager = module.state.get("manager") if module is not None else None
+    return families(manager) if manager is not None else []

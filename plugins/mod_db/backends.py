@@ -11,11 +11,8 @@ The ODBC backend reconnects by itself when the server went away (the rule is in
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import re
 import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -132,18 +129,29 @@ class SqliteBackend:
         return changes
 
     def load_extension(self, name: str) -> int:
-        """sqlite3_load_extension's result: 0 (SQLITE_OK) on success, 1 on failure."""
-        if hasattr(self.conn, "enable_load_extension"):
+        """sqlite3_load_extension's result: 0 (SQLITE_OK) on success, 1 on failure.
+
+        Only through ``sqlite3.Connection.enable_load_extension``/``load_extension``: a
+        Python whose sqlite3 module was built without loadable-extension support (CPython
+        without ``--enable-loadable-sqlite-extensions``, e.g. a pyenv build) cannot load
+        extensions, and the call is refused with 1 and a log line saying why.  (Reaching
+        the C handle another way would mean reading CPython's private object layout and
+        guessing which libsqlite3 the module linked: memory corruption when wrong.)"""
+        if not extensions_supported():
+            log(ERR, f"LOAD EXTENSION ERR [{NO_EXTENSIONS}]")
+            return 1
+        try:
+            self.conn.enable_load_extension(True)
+            self.conn.load_extension(name)
+            return 0
+        except sqlite3.Error as e:
+            log(ERR, f"LOAD EXTENSION ERR [{e}]")
+            return 1
+        finally:
             try:
-                self.conn.enable_load_extension(True)
-                self.conn.load_extension(name)
-                return 0
-            except sqlite3.Error as e:
-                log(ERR, f"LOAD EXTENSION ERR [{e}]")
-                return 1
-            finally:
                 self.conn.enable_load_extension(False)
-        return _ctypes_load_extension(self.conn, name)
+            except sqlite3.Error:
+                pass
 
     def ping(self) -> bool:
         return True
@@ -155,43 +163,15 @@ class SqliteBackend:
             pass
 
 
-_libsqlite: Any = None
-_libsqlite_lock = threading.Lock()
+NO_EXTENSIONS = (
+    "SQLite extensions cannot be loaded: this Python's sqlite3 module was built without "
+    "loadable extension support (sqlite3.Connection has no enable_load_extension)"
+)
 
 
-def _ctypes_load_extension(conn: sqlite3.Connection, name: str) -> int:
-    """Load an extension through the C API when this Python's sqlite3 module was built
-    without ``enable_load_extension`` (Debian-like builds keep the C library's support).
-
-    The ``sqlite3 *`` is the first field after the object header of CPython's
-    ``pysqlite_Connection``; the shared library is the one ``_sqlite3`` already loaded."""
-    global _libsqlite
-    with _libsqlite_lock:
-        if _libsqlite is None:
-            path = ctypes.util.find_library("sqlite3") or "libsqlite3.so.0"
-            lib = ctypes.CDLL(path)
-            lib.sqlite3_enable_load_extension.argtypes = [ctypes.c_void_p, ctypes.c_int]
-            lib.sqlite3_load_extension.argtypes = [
-                ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
-                ctypes.POINTER(ctypes.c_char_p),
-            ]
-            lib.sqlite3_free.argtypes = [ctypes.c_void_p]
-            lib.sqlite3_db_handle.restype = ctypes.c_void_p
-            _libsqlite = lib
-    lib = _libsqlite
-    db = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
-    if not db:
-        log(ERR, "LOAD EXTENSION ERR [database is closed]")
-        return 1
-    err = ctypes.c_char_p()
-    lib.sqlite3_enable_load_extension(db, 1)
-    try:
-        rc = lib.sqlite3_load_extension(db, name.encode(), None, ctypes.byref(err))
-    finally:
-        lib.sqlite3_enable_load_extension(db, 0)
-    if err.value:
-        log(ERR, f"LOAD EXTENSION ERR [{err.value.decode(errors='replace')}]")
-    return int(rc)
+def extensions_supported() -> bool:
+    """True when this Python's sqlite3 module can load SQLite extensions."""
+    return hasattr(sqlite3.Connection, "enable_load_extension")
 
 
 # SQLSTATEs meaning the connection is gone.

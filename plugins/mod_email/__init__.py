@@ -87,9 +87,27 @@ def fsd_module_shutdown(module: Any) -> None:
         mailer.stop()  # a reload's new instance starts its retry thread only after this
 
 
+def _mailer_of(module: Any) -> Mailer | None:
+    return module.state.get("mailer") if module is not None else None
+
+
 @fsd.hookimpl
-def fsd_status_lines(switch: Any) -> list[str]:
-    m = switch.services.get(MAILER)
-    if not isinstance(m, Mailer):
+def fsd_status_lines(module: Any) -> list[str]:
+    m = _mailer_of(module)
+    if m is None:
         return []
     return [f"mail: {len(m.spool)} queued for retry, {len(m.spool.failed())} given up"]
+
+
+@fsd.hookimpl
+def fsd_metrics(module: Any) -> list[Any]:
+    from prometheus_client.core import GaugeMetricFamily
+
+    m = _mailer_of(module)
+    if m is None:
+        return []
+    depth = GaugeMetricFamily("fsd_mail_spool_depth", "Mails in the spool waiting for a retry")
+    depth.add_metric([], len(m.spool))
+    failed = GaugeMetricFamily("fsd_mail_spool_failed", "Mails the spool gave up on")
+    failed.add_metric([], len(m.spool.failed()))
+    return [depth, failed]

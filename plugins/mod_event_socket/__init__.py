@@ -62,7 +62,6 @@ def fsd_module_load(module: Any) -> None:
         reason = os.strerror(e.errno).lower() if e.errno else str(e)
         if e.errno == errno.EADDRINUSE:
             reason = "address already in use"
-        server.executor.shutdown(wait=False)
         raise ModuleLoadError(
             f"cannot listen on {settings.listen_ip}:{settings.listen_port}: {reason}") from e
     _servers[id(sw)] = server
@@ -99,3 +98,9 @@ def fsd_module_shutdown(module: Any) -> None:
 def fsd_status_lines(switch: Any) -> list[str]:
     server = _servers.get(id(switch))
     return server.status_lines() if server is not None else []
+
+
+@fsd.hookimpl
+def fsd_metrics(switch: Any) -> list[Any]:
+    server = _servers.get(id(switch))
+    return server.metrics() if server is not None else []

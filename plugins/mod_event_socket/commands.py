@@ -52,8 +52,16 @@ def packet_event(pkt: P.Packet, name: str = "COMMAND") -> Event:
 
 
 async def handle(lst: Listener, pkt: P.Packet, quiet: bool = False) -> None:
-    """Run one command and write its reply (unless ``quiet``: the first outbound packet)."""
-    reply = await _dispatch(lst, pkt)
+    """Run one command and write its reply (unless ``quiet``: the first outbound packet).
+    A command that raises is answered ``-ERR`` and logged; the connection goes on."""
+    try:
+        reply = await _dispatch(lst, pkt)
+    except Exception as e:
+        import traceback
+
+        log(ERR, f"event socket command {pkt.command[:80]!r} failed: {type(e).__name__}: {e}\n"
+            f"{traceback.format_exc()}")
+        reply = f"-ERR {type(e).__name__}: {e}"
     if reply is None or quiet:
         return
     if reply == "":
@@ -74,7 +82,7 @@ async def _dispatch(lst: Listener, pkt: P.Packet) -> str | None:
     if not lst.authed:
         if _starts(cmd, "auth "):
             if cmd[5:] == lst.settings.password:
-                lst.authed = True
+                lst.authenticated()
                 return "+OK accepted"
             lst.stop()
             return "-ERR invalid"
@@ -228,7 +236,7 @@ def _userauth(lst: Listener, spec: str) -> str:
     if allowed_api:
         api_reply = f"Allowed-API: {allowed_api}\n"
         lst.allowed_api = {w for w in _split_list(allowed_api) if w}
-    lst.authed = True
+    lst.authenticated()
     log_reply = f"Allowed-LOG: {'true' if allowed_log else 'false'}\n"
     return f"~Reply-Text: +OK accepted\n{ev_reply}{api_reply}{log_reply}\n"
 
@@ -496,11 +504,16 @@ async def _api(lst: Listener, pkt: P.Packet) -> None:
         out, _ok = server.switch.api.execute(cmd, arg)
         return out
 
+    thread = lst.api_thread()
+    if thread is None:
+        lst.write(P.api_response(f"-ERR too many concurrent API connections "
+                                 f"({server.settings.max_api_threads})\n"))
+        return
     try:
-        out = await lst.loop.run_in_executor(server.executor, run)
+        out = await lst.loop.run_in_executor(thread, run)
     except Exception as e:
         log(ERR, f"api {cmd} failed: {e}")
-        out = f"-ERR {cmd} Command not found!\n"
+        out = f"-ERR {cmd} failed: {e}\n"
     if not out:
         out = "-ERR no reply\n"
     lst.write(P.api_response(out))

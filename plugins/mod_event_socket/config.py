@@ -36,6 +36,11 @@ class ESLSettings:
     max_missed: int = MAX_MISSED
     auth_timeout: float = 25.0
     debug: int = 0
+    #: fsd extensions (docs/security.md): API threads (one per connection that runs
+    #: ``api``), the largest body after auth, and unread reply bytes before a disconnect.
+    max_api_threads: int = 1000
+    max_body: int = 16 * 1024 * 1024
+    max_send_buffer: int = 64 * 1024 * 1024
 
     @classmethod
     def from_params(cls, params: list[tuple[str, str]]) -> ESLSettings:
@@ -66,6 +71,12 @@ class ESLSettings:
                 s.auth_timeout = float(max(1, _int(val, 25)))
             elif n == "debug":
                 s.debug = _int(val, 0)
+            elif n == "max-api-threads":
+                s.max_api_threads = max(1, _int(val, 1000))
+            elif n == "max-body-size":
+                s.max_body = max(0, _int(val, s.max_body))
+            elif n == "max-send-buffer":
+                s.max_send_buffer = max(64 * 1024, _int(val, s.max_send_buffer))
         if acls:
             s.acls = acls
         if s.listen_port < 0 or s.listen_port > 65535:

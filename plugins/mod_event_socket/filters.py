@@ -7,6 +7,7 @@ from __future__ import annotations
 import regex
 
 from fsd.events.names import ALL, CUSTOM, EVENT_NAMES
+from fsd.log import WARNING, log
 
 #: The channel events ``myevents`` subscribes to (§14.3).
 MYEVENTS_NAMES = (
@@ -106,11 +107,18 @@ def _compile(expr: str):
         return None
 
 
+#: Longest a filter's regular expression may take on one header (seconds).  Filters run on
+#: the shared dispatch thread, so a catastrophic pattern must not delay other listeners.
+REGEX_TIMEOUT = 0.02
+
+
 class Filters:
     """The ordered list of header filters of one listener."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: str = "") -> None:
         self.rules: tuple[_Rule, ...] = ()
+        self.owner = owner  # for the log line when a rule is dropped
+        self.timeouts = 0
 
     def add(self, name: str, value: str) -> None:
         self.rules = (*self.rules, _Rule(name, value))
@@ -138,7 +146,7 @@ class Filters:
             if not r.compare:
                 continue
             if r.raw.startswith("/"):
-                cmp = r.pattern is not None and r.pattern.search(hval) is not None
+                cmp = r.pattern is not None and self._search(r, hval)
             else:
                 cmp = hval.lower() == r.compare.lower()
             if cmp:
@@ -147,3 +155,17 @@ class Filters:
                 else:
                     return False
         return send
+
+    def _search(self, rule: _Rule, value: str) -> bool:
+        """The rule's regex on one header, bounded by REGEX_TIMEOUT.  A rule that runs out
+        of time is disabled — it never matches again, as a pattern that fails to compile
+        never does — since it would cost every event that much again; that is logged with
+        the listener it belongs to."""
+        try:
+            return rule.pattern.search(value, timeout=REGEX_TIMEOUT) is not None
+        except TimeoutError:
+            self.timeouts += 1
+            rule.pattern = None
+            log(WARNING, f"event socket {self.owner}: filter {rule.name} {rule.raw!r} took "
+                f"longer than {REGEX_TIMEOUT * 1000:.0f} ms on one event; it matches nothing now")
+            return False

@@ -18,6 +18,7 @@ import queue
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from fsd.log import CRIT, DEBUG, ERR, WARNING, log
@@ -62,7 +63,10 @@ class Listener(asyncio.Protocol):
         self.id = next(_ids)
         self.transport: asyncio.Transport | None = None
         self.peer = ("", 0)
-        self.parser = P.PacketParser()
+        # Until auth succeeds only tiny packets are accepted (see protocol.PRE_AUTH_*).
+        self.parser = (P.PacketParser() if outbound else
+                       P.PacketParser(P.PRE_AUTH_MAX_HEADER, P.PRE_AUTH_MAX_BODY))
+        self.api_executor: ThreadPoolExecutor | None = None  # this connection's API thread
         self.inbox: deque[P.Packet] = deque()
         self._inbox_wake = asyncio.Event()
         self._reading_paused = False
@@ -81,7 +85,7 @@ class Listener(asyncio.Protocol):
         self.events_on = False
         self.format = "plain"
         self.subs = Subscriptions()
-        self.filters = Filters()
+        self.filters = Filters(owner=f"listener {self.id}")
         self.myevents = False
         self.myevents_uuid: str | None = None
         self.equeue: deque[QueuedEvent] = deque()
@@ -152,8 +156,11 @@ class Listener(asyncio.Protocol):
             log(WARNING, f"event socket {self.peer[0]}:{self.peer[1]}: {e}, dropping the connection")
             self.running = False
             self.inbox.clear()
-            if self.transport is not None:
-                self.transport.abort()
+            t = self.transport
+            if t is not None:
+                t.write(P.command_reply(f"-ERR {e}"))
+                t.close()  # the reply is flushed, then the socket closed
+                self.loop.call_later(5.0, t.abort)  # unless the client never reads it
             self._inbox_wake.set()
             return
         if pkts:
@@ -212,10 +219,18 @@ class Listener(asyncio.Protocol):
             if not self.outbound:
                 self.write(P.auth_request())
             first = True
+            # An unauthenticated client has auth_timeout in all to authenticate, however
+            # it spends it (nothing, half a command, wrong commands).
+            auth_deadline = self.loop.time() + self.settings.auth_timeout
             while self.running:
-                pkt = await self._next_packet(self.settings.auth_timeout if first else None)
+                timeout = None
+                if first and self.outbound:
+                    timeout = self.settings.auth_timeout
+                elif not self.authed:
+                    timeout = auth_deadline - self.loop.time()
+                pkt = await self._next_packet(timeout)
                 if pkt is None:
-                    if first and self.running:
+                    if (first or not self.authed) and self.running:
                         log(CRIT if self.outbound else DEBUG,
                             "Socket Error! no command within the time limit", uuid=self.session_uuid)
                     break
@@ -237,6 +252,22 @@ class Listener(asyncio.Protocol):
             log(ERR, f"event socket listener failed: {e}\n{traceback.format_exc()}")
         finally:
             self._finish()
+
+    def authenticated(self) -> None:
+        """``auth``/``userauth`` succeeded: lift the pre-auth packet limits."""
+        self.authed = True
+        self.parser.set_limits(P.MAX_HEADER, self.settings.max_body)
+
+    def api_thread(self) -> ThreadPoolExecutor | None:
+        """This connection's own API thread (made on first use, as FreeSWITCH runs each
+        connection's commands on its own thread): one client's slow command never delays
+        another's.  None when the server's cap on API threads is reached."""
+        if self.api_executor is None:
+            if not self.server.reserve_api_thread():
+                return None
+            self.api_executor = ThreadPoolExecutor(max_workers=1,
+                                                   thread_name_prefix=f"esl-api-{self.id}")
+        return self.api_executor
 
     def stop(self) -> None:
         """End the connection after the command in progress (disconnect notice, close)."""
@@ -264,6 +295,10 @@ class Listener(asyncio.Protocol):
             self.loop.call_later(5.0, t.abort)
         self.equeue.clear()
         self.lqueue.clear()
+        if self.api_executor is not None:
+            self.api_executor.shutdown(wait=False)
+            self.api_executor = None
+            self.server.release_api_thread()
         self.done.set()
         s = self.session
         if s is not None and self.outbound and self.async_mode:
@@ -293,6 +328,13 @@ class Listener(asyncio.Protocol):
         t = self.transport
         if t is not None and not t.is_closing():
             t.write(data)
+            if t.get_write_buffer_size() > self.settings.max_send_buffer:
+                # A client that never reads its replies would make us buffer without end.
+                log(WARNING, f"event socket {self.peer[0]}:{self.peer[1]}: more than "
+                    f"{self.settings.max_send_buffer} bytes unread, disconnecting it")
+                self.running = False
+                self._inbox_wake.set()
+                t.abort()
 
     def reply(self, text: str) -> None:
         self.write(P.command_reply(text))

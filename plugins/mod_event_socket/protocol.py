@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 
 #: A body larger than this drops the connection (FreeSWITCH: 16 MiB).
 MAX_BODY = 16 * 1024 * 1024
-#: A header block that grows past this without ending drops the connection (10 MB).
-MAX_HEADER = 10 * 1024 * 1024
+#: A header block that grows past this without ending drops the connection.
+MAX_HEADER = 1024 * 1024
+#: More header lines than this in one packet drop the connection.
+MAX_HEADER_LINES = 1000
+#: Before ``auth`` succeeds a client can only say ``auth``/``userauth``/``exit``: a packet
+#: larger than this, or any body, drops it (so nobody unauthenticated makes us buffer MBs).
+PRE_AUTH_MAX_HEADER = 8 * 1024
+PRE_AUTH_MAX_BODY = 0
 
 GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 SHUTDOWN_TEXT = "The system is being shut down.\n"
@@ -53,12 +59,20 @@ def _atoi(text: str) -> int | None:
 class PacketParser:
     """Incremental parser: ``feed(bytes)`` returns the packets completed so far."""
 
-    def __init__(self, max_header: int = MAX_HEADER, max_body: int = MAX_BODY) -> None:
+    def __init__(self, max_header: int = MAX_HEADER, max_body: int = MAX_BODY,
+                 max_lines: int = MAX_HEADER_LINES) -> None:
         self.max_header = max_header
         self.max_body = max_body
+        self.max_lines = max_lines
         self._buf = bytearray()
         self._pending: Packet | None = None  # headers read, waiting for the body
         self._need = 0
+        self._scanned = 0  # bytes of an unfinished header block already searched for its end
+
+    def set_limits(self, max_header: int, max_body: int) -> None:
+        """Change the limits (after auth); what is buffered is checked against them next feed."""
+        self.max_header = max_header
+        self.max_body = max_body
 
     @property
     def buffered(self) -> int:
@@ -88,11 +102,18 @@ class PacketParser:
                 del buf[:i]
             if not buf:
                 return out
-            m = _END.search(buf)
+            # Search only from the last LF already seen (an end marker may straddle two
+            # reads), so a long unfinished block costs linear time, not quadratic.
+            start = buf.rfind(b"\n", 0, self._scanned) if self._scanned else 0
+            m = _END.search(buf, max(0, start))
             if m is None:
                 if len(buf) > self.max_header:
-                    raise ProtocolError("header block too large")
+                    raise ProtocolError(f"header block larger than {self.max_header} bytes")
+                self._scanned = len(buf)
                 return out
+            self._scanned = 0
+            if m.start() > self.max_header:
+                raise ProtocolError(f"header block larger than {self.max_header} bytes")
             head = bytes(buf[: m.start()])
             del buf[: m.end()]
             pkt, clen = self._parse_head(head)
@@ -103,6 +124,8 @@ class PacketParser:
             out.append(pkt)
 
     def _parse_head(self, head: bytes) -> tuple[Packet, int]:
+        if head.count(b"\n") >= self.max_lines:
+            raise ProtocolError(f"more than {self.max_lines} header lines")
         text = head.decode("utf-8", "replace")
         lines = text.split("\n")
         pkt = Packet(lines[0].rstrip("\r"))
@@ -120,8 +143,10 @@ class PacketParser:
                 n = _atoi(value)
                 if n is None:
                     n = 0
-                if n < 0 or n > self.max_body:
+                if n < 0:
                     raise ProtocolError(f"bad Content-Length {value!r}")
+                if n > self.max_body:
+                    raise ProtocolError(f"body of {n} bytes is larger than {self.max_body}")
                 clen = n
         return pkt, clen
 

@@ -7,7 +7,6 @@ import asyncio
 import os
 import ssl
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fsd.events import event_id
@@ -33,9 +32,14 @@ class ESLServer:
         self.host = settings.listen_ip
         self.port = 0
         self.stopping = False
-        self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="esl-api")
+        # Each connection runs its API commands on a thread of its own (Listener.api_thread);
+        # at most settings.max_api_threads such threads exist at once.
+        self.api_threads = 0
         self._lock = threading.Lock()
         self.listeners: tuple[Listener, ...] = ()
+        # /metrics: connections since start, events lost by connections already closed
+        self.accepted_total = 0
+        self.lost_closed = 0
         # Subsets read lock-free by the dispatch thread / log sink (replaced whole).
         self._event_listeners: tuple[Listener, ...] = ()
         self._log_listeners: tuple[Listener, ...] = ()
@@ -83,10 +87,20 @@ class ESLServer:
         for lst in list(self.listeners):
             if lst.transport is not None:
                 lst.transport.abort()
-        self.executor.shutdown(wait=False, cancel_futures=True)
         log(INFO, "event socket stopped")
 
     # ------------------------------------------------------------ listeners
+
+    def reserve_api_thread(self) -> bool:
+        with self._lock:
+            if self.api_threads >= self.settings.max_api_threads:
+                return False
+            self.api_threads += 1
+            return True
+
+    def release_api_thread(self) -> None:
+        with self._lock:
+            self.api_threads -= 1
 
     def acl_allows(self, ip: str) -> bool:
         return all(acl.allows(ip) for acl in self.acls)
@@ -95,9 +109,12 @@ class ESLServer:
         with self._lock:
             if lst not in self.listeners:
                 self.listeners = (*self.listeners, lst)
+                self.accepted_total += 1
 
     def remove_listener(self, lst: Listener) -> None:
         with self._lock:
+            if lst in self.listeners:
+                self.lost_closed += lst.total_lost
             self.listeners = tuple(x for x in self.listeners if x is not lst)
             self._event_listeners = tuple(x for x in self._event_listeners if x is not lst)
             self._log_listeners = tuple(x for x in self._log_listeners if x is not lst)
@@ -211,6 +228,25 @@ class ESLServer:
             lst.push_log(frame)
 
     # ------------------------------------------------------------ status
+
+    def metrics(self) -> list[Any]:
+        """Families for /metrics (the fsd_metrics hook)."""
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        with self._lock:
+            listeners = self.listeners
+            lost = self.lost_closed + sum(x.total_lost for x in listeners)
+            accepted = self.accepted_total
+        g = GaugeMetricFamily("fsd_esl_listeners", "Event socket connections now")
+        g.add_metric([], len(listeners))
+        a = CounterMetricFamily("fsd_esl_connections", "Event socket connections since start")
+        a.add_metric([], accepted)
+        d = CounterMetricFamily("fsd_esl_events_dropped",
+                                "Events dropped because a connection's queue was full")
+        d.add_metric([], lost)
+        q = GaugeMetricFamily("fsd_esl_events_queued", "Events waiting to be sent, all connections")
+        q.add_metric([], sum(len(x.equeue) for x in listeners))
+        return [g, a, d, q]
 
     def status_lines(self) -> list[str]:
         out = [f"event socket on {self.host}:{self.port}, {len(self.listeners)} connection(s)"]

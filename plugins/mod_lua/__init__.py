@@ -17,6 +17,8 @@ from .config import parse_config
 from .entry import LuaEntry
 from .host import LuaHost
 
+_entries: dict[int, LuaEntry] = {}  # by id(switch), for the broadcast hooks
+
 
 @fsd.hookimpl
 def fsd_module_load(module: Any) -> None:
@@ -24,6 +26,7 @@ def fsd_module_load(module: Any) -> None:
     cfg = parse_config(sw.config.get_configuration("lua.conf") if sw.config else None)
     entry = LuaEntry(LuaHost.from_switch(sw), cfg)
     module.state["entry"] = entry
+    _entries[id(sw)] = entry
     module.add_api("lua", "run a script as an api function", "<script>", entry.api_lua)
     module.add_api("luarun", "run a script", "<script>", entry.api_luarun)
     module.add_api("lua_list", "list running Lua scripts (fsd)", "", entry.api_lua_list)
@@ -50,5 +53,24 @@ def fsd_module_runtime(module: Any) -> None:
 @fsd.hookimpl
 def fsd_module_shutdown(module: Any) -> None:
     entry: LuaEntry | None = module.state.pop("entry", None)
+    _entries.pop(id(module.switch), None)
     if entry is not None:
         entry.shutdown()
+
+
+@fsd.hookimpl
+def fsd_metrics(switch: Any) -> list[Any]:
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    entry: LuaEntry | None = _entries.get(id(switch))
+    if entry is None:
+        return []
+    reg = entry.registry
+    running = GaugeMetricFamily("fsd_lua_scripts_running", "Lua scripts running now")
+    running.add_metric([], len(reg))
+    started = CounterMetricFamily("fsd_lua_scripts_started", "Lua scripts started since start")
+    started.add_metric([], reg.started)
+    errors = CounterMetricFamily("fsd_lua_script_errors",
+                                 "Lua scripts that ended in an error, a kill or the memory cap")
+    errors.add_metric([], reg.errors)
+    return [running, started, errors]

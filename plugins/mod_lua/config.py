@@ -2,7 +2,9 @@
 
 fsd additions (ignored by FreeSWITCH, so one file serves both):
 ``max-memory`` (bytes per Lua state, suffixes k/m/g accepted; 0 = no cap) and
-``cpu-limit`` (seconds of CPU a single run may use; 0 = none).
+``cpu-limit`` (seconds of CPU a single run may use; 0 = none),
+``kill-after-hangup-sec`` (stop a script still running that long after its channel hung
+up; 0 = never, the default, as FreeSWITCH).
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class LuaConfig:
     hooks: list[Hook] = field(default_factory=list)
     max_memory: int | None = None
     cpu_limit: float | None = None
+    #: seconds a script may run on after its channel hung up; None = forever (FreeSWITCH)
+    kill_after_hangup: float | None = None
 
 
 def parse_config(cfg: Any) -> LuaConfig:
@@ -99,6 +103,11 @@ def parse_config(cfg: Any) -> LuaConfig:
                     out.cpu_limit = float(val) if float(val) > 0 else None
                 except ValueError:
                     log(ERR, f"lua.conf: bad cpu-limit {val!r}\n")
+            elif name == "kill-after-hangup-sec":
+                try:
+                    out.kill_after_hangup = float(val) if float(val) > 0 else None
+                except ValueError:
+                    log(ERR, f"lua.conf: bad kill-after-hangup-sec {val!r}\n")
     hooks = cfg.find("hooks")
     if hooks is not None:
         for h in hooks.iter("hook"):

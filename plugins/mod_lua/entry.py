@@ -36,6 +36,8 @@ class LuaEntry:
             host.max_memory = self.config.max_memory
         if self.config.cpu_limit and host.cpu_limit is None:
             host.cpu_limit = self.config.cpu_limit
+        if self.config.kill_after_hangup and host.kill_after_hangup is None:
+            host.kill_after_hangup = self.config.kill_after_hangup
         if self.config.script_dirs or self.config.module_dirs:
             host.set_search_dirs(self.config.script_dirs, self.config.module_dirs)
         self._threads: set[threading.Thread] = set()

@@ -45,6 +45,7 @@ class LuaHost:
         module_dirs: list[str] | None = None,
         max_memory: int | None = None,
         cpu_limit: float | None = None,
+        kill_after_hangup: float | None = None,
         switch: Any = None,
     ) -> None:
         self.api_execute = api_execute
@@ -55,6 +56,7 @@ class LuaHost:
         self.switch = switch
         self.max_memory = max_memory
         self.cpu_limit = cpu_limit
+        self.kill_after_hangup = kill_after_hangup
         self.set_search_dirs(script_dirs or [], module_dirs or [])
 
     def set_search_dirs(self, script_dirs: list[str], module_dirs: list[str]) -> None:

@@ -372,19 +372,55 @@ def run(
             for name in collect:
                 collected[name] = to_python(state.get_global(name))
         if not ok:
+            reg.note_error()
             _log_failure(ctx, status, message)
         return RunResult(ok, status, message, collected)
     except lua53.LuaMemoryError as e:
+        reg.note_error()
         _log_failure(ctx, "memory", str(e) or "not enough memory")
         return RunResult(False, "memory", str(e))
     except Exception as e:  # the bridge itself failed: still only this script
+        reg.note_error()
         ctx.log(ERR, f"Lua script {ctx.name} failed: {_describe(e)}\n")
         return RunResult(False, "error", _describe(e))
     finally:
         if state is not None:
+            used = _memory_used(state)
             state.close()
+            del state
+            if used > _TRIM_AFTER:
+                _trim_heap()
         reg.remove(ctx)
         ctx.thread = None
+
+
+#: A run whose Lua heap grew past this hands the freed memory back to the OS at its end
+#: (glibc keeps freed small blocks otherwise: a capped table-growth loop left 150 MB).
+_TRIM_AFTER = 16 * 1024 * 1024
+
+
+def _memory_used(state: LuaState) -> int:
+    try:
+        return int(state.lua.get_memory_used() or 0)  # known when max-memory is set
+    except Exception:  # no accounting (no cap): nothing to decide on
+        return 0
+
+
+def _trim_heap() -> None:
+    """glibc's malloc_trim: give free heap pages back to the OS (a no-op elsewhere)."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
 
 
 class ScriptRegistry:
@@ -394,10 +430,17 @@ class ScriptRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runs: dict[int, RunContext] = {}
+        self.started = 0  # since start, for /metrics
+        self.errors = 0  # runs that ended in a Lua error, a kill or the memory cap
+
+    def note_error(self) -> None:
+        with self._lock:
+            self.errors += 1
 
     def add(self, ctx: RunContext) -> None:
         with self._lock:
             self._runs[ctx.id] = ctx
+            self.started += 1
 
     def remove(self, ctx: RunContext) -> None:
         with self._lock:

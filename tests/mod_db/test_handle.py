@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 
 import pytest
+from fsd_modules.mod_db import backends
 from fsd_modules.mod_db.handle import DbHandle, callback_stops
 from fsd_modules.mod_db.pool import DbManager
 
@@ -284,6 +285,13 @@ def test_open_transaction_is_rolled_back_on_release(backend):
 
 # -- load_extension -------------------------------------------------------------------------
 
+needs_ext = pytest.mark.skipif(
+    not backends.extensions_supported(),
+    reason="this Python's sqlite3 module was built without loadable extension support",
+)
+
+
+@needs_ext
 def test_load_extension_sqlite(tmp_path, sqlite_extension, logs):
     mgr = DbManager(str(tmp_path), max_handles=5, timeout=2)
     h = DbHandle(mgr, "sqlite://ext")
@@ -292,9 +300,39 @@ def test_load_extension_sqlite(tmp_path, sqlite_extension, logs):
     assert h.query_rows("SELECT fsd_answer() AS a") == (True, [{"a": "42"}], None)
     assert h.load_extension(str(tmp_path / "missing.so")) == 1  # SQLITE_ERROR
     assert logs.has("LOAD EXTENSION ERR")
+    # Loading is switched off again after each call: SQL cannot load a library itself.
+    ok, _, err = h.query_rows(f"SELECT load_extension('{sqlite_extension}')")
+    assert not ok and "not authorized" in (err or "")
     h.release()
     assert h.load_extension(sqlite_extension) == 0
     mgr.close()
+
+
+def test_load_extension_refused_without_python_support(tmp_path, sqlite_extension, logs,
+                                                       monkeypatch):
+    """Where Python's sqlite3 cannot load extensions the call is refused (1, a log line
+    saying why) and the connection keeps working; nothing reaches into the C library."""
+    monkeypatch.setattr(backends, "extensions_supported", lambda: False)
+    mgr = DbManager(str(tmp_path), max_handles=5, timeout=2)
+    h = DbHandle(mgr, "sqlite://ext")
+    assert h.load_extension(sqlite_extension) == 1
+    assert logs.has("LOAD EXTENSION ERR [SQLite extensions cannot be loaded")
+    assert logs.has("enable_load_extension")
+    ok, _, err = h.query_rows("SELECT fsd_answer() AS a")
+    assert not ok and "no such function" in (err or "")
+    assert h.query_rows("SELECT 7 AS a") == (True, [{"a": "7"}], None)
+    assert h.load_extension("") == 0  # the wrapper's own checks come first, as before
+    h.release()
+    mgr.close()
+
+
+def test_mod_db_uses_no_ctypes():
+    """The C handle is never read out of CPython's object layout (issue 11)."""
+    import pathlib
+
+    src = pathlib.Path(backends.__file__).parent
+    for f in src.glob("*.py"):
+        assert "ctypes" not in f.read_text(), f
 
 
 def test_load_extension_not_supported_on_odbc(pg, tmp_path, logs):

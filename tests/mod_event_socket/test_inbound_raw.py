@@ -20,6 +20,8 @@ ESL_DIR = """<include>
         </params>
       </user>
       <user id="nopass"><params><param name="password" value="x"/></params></user>
+      <user id="admin"><params><param name="esl-password" value="adm1n"/>
+        <param name="esl-allowed-log" value="true"/></params></user>
     </users></group></groups>
   </domain>
 </include>
@@ -266,13 +268,24 @@ def test_session_commands_without_a_session(client):
 
 def test_userauth_all(daemon, esl):
     sw, port = daemon
-    domain = sw.globals.get("domain")
     with esl.RawClient(port) as c:
         c.raw()
-        assert c.cmd(f"userauth 1000@{domain}:1234") == (
+        assert c.cmd("userauth admin@esl.test:adm1n") == (
             b"Content-Type: command/reply\nReply-Text: +OK accepted\nAllowed-Events: all\n"
             b"Allowed-API: all\nAllowed-LOG: true\n\n")
         assert c.cmd("log info") == R("+OK log level info [6]")
+
+
+def test_userauth_with_the_default_password_is_refused_on_the_shipped_config(daemon, esl):
+    """The shipped directory gives no user an esl-password (as FreeSWITCH's vanilla tree):
+    the well-known default password opens nothing."""
+    sw, port = daemon
+    domain = sw.globals.get("domain")
+    for user in ("1000", "1001"):
+        with esl.RawClient(port) as c:
+            c.raw()
+            c.send(f"userauth {user}@{domain}:{sw.globals.get('default_password')}\n\n")
+            assert c.read_until_closed() == R("-ERR invalid") + GOODBYE
 
 
 @pytest.mark.parametrize("spec", ["1000@esl.test:1234", "nopass@esl.test:x", "limited@esl.test:bad",

@@ -19,13 +19,42 @@ def _running(name):
     return [c for c in REGISTRY.list() if c.name == f"{name}.lua"]
 
 
-def test_endless_loop_stopped_by_uuid_kill_of_its_channel(daemon):
+def test_uuid_kill_hangs_up_but_leaves_a_looping_script_to_lua_kill(daemon):
+    """FreeSWITCH: uuid_kill only hangs the channel up; a script that never touches its
+    session again keeps running until lua_kill stops it."""
     name, a, b = daemon.run('session:answer() R("loop", 1) while true do end')
     assert daemon.result(name, "loop") == "1"
-    assert _running(name)
+    core = daemon.session(b)
     assert daemon.sw.api_execute(f"uuid_kill {b}") == "+OK\n"
+    assert wait_until(lambda: not core.up())
+    assert daemon.gone(a)
+    runs = _running(name)
+    assert runs, "uuid_kill must not stop the script"
+    assert daemon.sw.api_execute(f"lua_kill {runs[0].id}") == "+OK\n"
     assert wait_until(lambda: not _running(name), 2)
     assert daemon.gone(b)
+
+
+def test_uuid_kill_during_streamfile_runs_hook_and_cleanup(daemon, tmp_path):
+    out = tmp_path / "cdr.txt"
+    name, a, b = daemon.run(f"""
+function hook(s, what) R("hook", what) end
+session:setHangupHook("hook")
+session:answer()
+R("playing", 1)
+while session:ready() do
+  session:streamFile("tone_stream://%(30000,0,440)")
+end
+local f = io.open("{out}", "w") f:write("ready=" .. tostring(session:ready())) f:close()
+R("after", 1)
+""")
+    assert daemon.result(name, "playing") == "1"
+    assert daemon.sw.api_execute(f"uuid_kill {b}") == "+OK\n"
+    assert daemon.result(name, "hook") == "hangup"
+    assert daemon.result(name, "after") == "1"
+    assert out.read_text() == "ready=false"
+    assert wait_until(lambda: not _running(name), 5)
+    assert daemon.gone(b) and daemon.gone(a)
 
 
 def test_endless_loop_stopped_by_lua_kill(daemon):
@@ -124,19 +153,11 @@ def test_hundred_failing_scripts_at_once(daemon, logs):
     assert daemon.sw.api_execute("status").startswith("UP")
 
 
-def test_kill_listener_registered_while_bound_and_removed_at_script_end(daemon):
-    """The script binds to its channel through Session.add_kill_listener (not by watching
-    API events); the listener is gone once the script has ended."""
-    name, a, b = daemon.run('session:answer() R("up", 1) session:sleep(300) R("done", 1)')
+def test_a_core_kill_of_the_channel_does_not_stop_its_script(daemon):
+    """Session.kill (what uuid_kill calls) is a hangup for the script: the code after its
+    blocking call runs."""
+    name, a, b = daemon.run('session:answer() R("up", 1) session:sleep(60000) R("done", 1)')
     assert daemon.result(name, "up") == "1"
-    core = daemon.session(b)
-    assert len(core._kill_listeners) == 1
+    daemon.session(b).kill("NORMAL_CLEARING")
     assert daemon.result(name, "done") == "1"
     assert wait_until(lambda: not _running(name), 2)
-    assert core._kill_listeners == []
-    # a core-level kill (what uuid_kill calls) stops a bound script, without any API event
-    name2, a2, b2 = daemon.run('session:answer() R("loop", 1) while true do end')
-    assert daemon.result(name2, "loop") == "1"
-    daemon.session(b2).kill("NORMAL_CLEARING")
-    assert wait_until(lambda: not _running(name2), 2)
-    daemon.sw.api_execute(f"uuid_kill {a}")

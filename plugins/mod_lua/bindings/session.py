@@ -14,6 +14,7 @@ class's ``signals`` mechanism, see spec.py).
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -74,16 +75,24 @@ class LuaSession:
                 self._bind_kill(session)
 
     def _bind_kill(self, session: Any) -> None:
-        """The script's own channel: ``uuid_kill`` of it (``Session.kill``) stops the script,
-        even one stuck in a pure-Lua loop.  The listener runs in the killing thread and only
-        sets the run's kill flag; it is removed when the script ends (``destroy``)."""
+        """The script's own channel.  A hangup (``uuid_kill`` included) never stops the
+        script, as in FreeSWITCH: its hook runs at its next session call and the code after
+        its loop runs.  Only lua.conf.xml ``kill-after-hangup-sec`` (fsd, off by default)
+        stops a script that still runs that long after its channel hung up."""
+        limit = getattr(self.ctx.host, "kill_after_hangup", None)
+        if not limit:
+            return
         ctx = self.ctx
+        timer = threading.Timer(limit, ctx.kill,
+                                (f"still running {limit:g} s after its channel hung up",))
+        timer.daemon = True
+        self._kill_bound = timer
 
-        def on_kill(s: Any) -> None:
-            ctx.kill(f"channel {s.uuid} killed")
+        def on_hangup(s: Any) -> None:
+            if ctx.thread is not None and not timer.finished.is_set():
+                timer.start()
 
-        self._kill_bound = on_kill
-        session.add_kill_listener(on_kill)
+        session.add_hangup_listener(on_hangup)
 
     def attach(self, session: Any, auto_hangup: bool, cause: str) -> None:
         self.session = session
@@ -182,7 +191,7 @@ class LuaSession:
         self.cb_function = self.cb_arg = None
         if s is not None:
             if self._kill_bound is not None:
-                s.remove_kill_listener(self._kill_bound)
+                self._kill_bound.cancel()  # the kill-after-hangup timer, if armed
                 self._kill_bound = None
             if self._listening:
                 s.remove_state_listener(self._on_state)

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Deployment tests: Kamailio (Debian's packages) checks and runs deploy/kamailio/kamailio.cfg;
+# SIPp plays the phones; systemd-analyze verifies the units in deploy/systemd/.
+set -e
+need=""
+command -v kamailio >/dev/null 2>&1 || need="$need kamailio"
+command -v sipp >/dev/null 2>&1 || need="$need sip-tester"
+command -v systemd-analyze >/dev/null 2>&1 || need="$need systemd"
+if [ -n "$need" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $need
+fi

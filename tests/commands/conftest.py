@@ -1,0 +1,115 @@
+"""One running daemon (every bundled module) for the API/application tests, with a test
+dialplan in context ``t`` (destination ``run-<app>`` runs ``<app> ${cmd_data}``…)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from fsd.testing import ALL_MODULES, running_switch, wait_until
+
+DIALPLAN = """<include><context name="t">
+<extension name="limit_exceeded"><condition field="destination_number" expression="^limit_exceeded$">
+  <action application="set" data="hit_limit_exceeded=1"/>
+  <action application="hangup" data="USER_BUSY"/>
+</condition></extension>
+<extension name="limited"><condition field="destination_number" expression="^limited-(\\w+)$">
+  <action application="limit" data="hash $1 calls 2"/>
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="limited_db"><condition field="destination_number" expression="^dblimited-(\\w+)$">
+  <action application="limit" data="db $1 calls 1 !CALL_REJECTED"/>
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="limited_ex"><condition field="destination_number" expression="^limex-(\\w+)$">
+  <action application="answer"/>
+  <action application="limit_execute" data="hash $1 ex 1 set limex_ran=yes"/>
+  <action application="set" data="after_limex=${limit_usage_$1_ex}"/>
+  <action application="park"/>
+</condition></extension>
+@@APPS@@
+<extension name="park"><condition field="destination_number" expression="^park$">
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
+</context></include>
+"""
+
+
+#: applications the tests run through ``Daemon.app`` (one extension each: ``app-<name>-<n>``)
+APPS = ["hash", "db", "limit", "limit_execute", "limit_hash"]
+
+
+def _app_extensions(apps: list[str]) -> str:
+    return "".join(
+        f'<extension name="app_{a}"><condition field="destination_number" '
+        f'expression="^app-{a}-(\\d+)$">\n'
+        f'  <action application="answer"/>\n'
+        f'  <action application="{a}" data="${{app_data_$1}}"/>\n'
+        f'  <action application="set" data="app_done=1"/>\n'
+        f'  <action application="park"/>\n</condition></extension>\n' for a in apps)
+
+
+class Daemon:
+    def __init__(self, sw: Any) -> None:
+        import itertools
+
+        self.sw = sw
+        self._n = itertools.count(1)
+
+    def api(self, text: str) -> str:
+        cmd, _, args = text.partition(" ")
+        return self.sw.api_execute(cmd, args)
+
+    def call(self, dest: str, vars: str = "") -> tuple[str | None, str | None, str]:
+        """Originate ``loopback/<dest>/t``; (A uuid, B uuid, reply)."""
+        out = self.api(f"originate {{{vars}}}loopback/{dest}/t &park()" if vars
+                       else f"originate loopback/{dest}/t &park()")
+        m = re.match(r"^\+OK ([0-9a-f-]{36})\n$", out)
+        if not m:
+            return None, None, out
+        a = m.group(1)
+        return a, self.api(f"uuid_getvar {a} other_loopback_leg_uuid"), out
+
+    def app(self, name: str, data: str) -> tuple[str | None, str | None]:
+        """Run application ``name`` with ``data`` on the B leg of a new loopback call
+        (answered first); waits until the dialplan went past it.  (A, B) uuids."""
+        n = next(self._n)
+        self.sw.globals.set(f"app_data_{n}", data)
+        a, b, out = self.call(f"app-{name}-{n}")
+        assert a, out
+        self.wait_var(b, "app_done", "1")
+        return a, b
+
+    def var(self, uuid: str | None, name: str) -> str:
+        return self.api(f"uuid_getvar {uuid} {name}")
+
+    def wait_var(self, uuid: str | None, name: str, value: str | None = None,
+                 timeout: float = 5) -> str:
+        def ok() -> bool:
+            v = self.var(uuid, name)
+            return v != "_undef_" and not v.startswith("-ERR") and (value is None or v == value)
+        wait_until(ok, timeout)
+        return self.var(uuid, name)
+
+    def kill(self, *uuids: str | None) -> None:
+        for u in uuids:
+            if u:
+                self.api(f"uuid_kill {u}")
+
+    def gone(self, uuid: str | None, timeout: float = 5) -> bool:
+        return wait_until(lambda: (uuid or "") not in self.sw.sessions, timeout)
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fsd")
+    with running_switch(base, ALL_MODULES, extra_files={"conf/dialplan/t.xml": DIALPLAN.replace("@@APPS@@", _app_extensions(APPS))},
+                        switch_settings={"sessions-per-second": "1000"}) as sw:
+        yield Daemon(sw)
+        sw.api_execute("hupall")
+        wait_until(lambda: not sw.sessions, 5)
