@@ -209,3 +209,32 @@ class XmlBinding:
     sections: set[str]
     func: XmlLookup
     module: str = ""
+
+
+@dataclass
+class LanguageInterface:
+    """A script language (``lua``, ``python``…).  Every entry point is optional; the core
+    routes what is generic through them (see :mod:`fsd.scripting.languages`):
+
+    * ``app(session, data)`` — the dialplan application ``<name>`` (run a script on a call);
+    * ``api(args, session, stream)`` — the API ``<name>``: ``stream`` is the output and
+      ``stream.param_event`` the ``env`` event; ``session`` is ``None`` outside a call;
+    * ``background(args) -> bool`` — start a script in its own thread (API
+      ``background_api``, e.g. ``luarun``/``pyrun``);
+    * ``inline(code, session) -> str | None`` — run a piece of source text;
+    * ``hangup_hook(session, args, env)`` — ``api_hangup_hook=<name> args`` (without it
+      the core runs the API ``<name>`` as for any other command);
+    * ``expand(args, session) -> str`` — ``${<name>(args)}`` (without it: the API).
+
+    ``extensions`` (``(".lua",)``) let the core pick the language of a script file."""
+
+    name: str
+    extensions: tuple[str, ...] = ()
+    app: Callable[..., Any] | None = None
+    api: Callable[..., Any] | None = None
+    background: Callable[..., Any] | None = None
+    background_api: str = ""
+    inline: Callable[..., Any] | None = None
+    hangup_hook: Callable[..., Any] | None = None
+    expand: Callable[..., Any] | None = None
+    module: str = ""

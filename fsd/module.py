@@ -31,6 +31,7 @@ from fsd.interfaces import (  # noqa: F401  (re-exported: the contract's names l
     FileFormatInterface,
     FileReaderFactory,
     FileWriterFactory,
+    LanguageInterface,
     SayFunc,
     SayInterface,
     XmlBinding,
@@ -62,6 +63,7 @@ class ModuleInterface:
     says: list[str] = field(default_factory=list)
     file_formats: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
     event_bindings: list[Any] = field(default_factory=list)
     xml_bindings: list[XmlBinding] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
@@ -117,6 +119,51 @@ class ModuleInterface:
         iface = FileFormatInterface(ext, reader, writer, self.name)
         self._remember(self.file_formats, self.switch.file_formats.add(ext, iface, self.name))
 
+    def add_language(
+        self,
+        name: str,
+        extensions: tuple[str, ...] | list[str] = (),
+        *,
+        app: Callable[..., Any] | None = None,
+        api: Callable[..., Any] | None = None,
+        background: Callable[..., Any] | None = None,
+        background_api: str = "",
+        inline: Callable[..., Any] | None = None,
+        hangup_hook: Callable[..., Any] | None = None,
+        expand: Callable[..., Any] | None = None,
+        app_flags: int = APP_SUPPORT_NOMEDIA,
+        syntax: str = "<script> [args]",
+        app_description: str = "",
+        api_description: str = "",
+        background_description: str = "",
+    ) -> LanguageInterface:
+        """Register script language ``name``; see :class:`LanguageInterface`.  Also
+        declares, for the entry points given, the application ``name``, the API ``name``
+        and the API ``background_api`` (``<name>run`` by default) — so one call is all a
+        language module needs for the dialplan, the CLI, ``${name(...)}`` and hooks."""
+        key = name.lower()
+        exts = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
+        bg_name = background_api or (f"{key}run" if background is not None else "")
+        lang = LanguageInterface(key, exts, app, api, background, bg_name, inline,
+                                 hangup_hook, expand, self.name)
+        self._remember(self.languages, self.switch.languages.add(key, lang, self.name))
+        if app is not None:
+            self.add_application(key, app, app_description or f"Launch {name} script",
+                                 syntax, app_flags)
+        if api is not None:
+            self.add_api(key, api_description or "run a script as an api function", syntax, api)
+        if background is not None:
+            def run_bg(args: str, session: Any, stream: Any) -> bool | None:
+                if not args or not args.strip():
+                    stream.write("-ERR no args specified!\n")
+                    return None
+                ok = background(args.strip())
+                stream.write("+OK\n" if ok is not False else "-ERR could not start\n")
+                return None
+
+            self.add_api(bg_name, background_description or "run a script", syntax, run_bg)
+        return lang
+
     def add_service(self, key: ServiceKey[T], obj: T) -> None:
         """Offer a service to other modules (``switch.services.get(key)``); see
         :mod:`fsd.services`."""
@@ -156,6 +203,7 @@ class ModuleInterface:
                                 (sw.chat_applications, self.chat_applications),
                                 (sw.endpoints, self.endpoints), (sw.dialplans, self.dialplans),
                                 (sw.says, self.says), (sw.file_formats, self.file_formats),
+                                (sw.languages, self.languages),
                                 (sw.services.entries, self.services)):
             registry.remove_owned(self.name, names)
             names.clear()

@@ -48,6 +48,10 @@ class DbHandleLike(Protocol):
 class DatabaseService(Protocol):
     """Database handles from pools keyed by DSN (mod_db)."""
 
+    #: The core database (channels, calls, registrations) once its writer started, else
+    #: ``None``; offers ``query(sql)``, ``flush()`` and the registration calls.
+    coredb: Any
+
     def connect(self, dsn: str, user: str | None = None, password: str | None = None, *,
                 owner: Any = None) -> DbHandleLike:
         """A handle leased for ``owner``; a failed connection gives a handle whose

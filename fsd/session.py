@@ -665,7 +665,10 @@ class Session(ChannelData, SessionQueues):
         sess = self if self.var_true("session_in_hangup_hook") else None
         try:
             from fsd.api import Stream
+            from fsd.scripting.languages import run_hangup_hook
 
+            if run_hangup_hook(self.switch, cmd, args, sess, env):
+                return
             self.switch.api.execute(cmd.strip(), args, sess, Stream(env), param_event=env)
         except Exception as e:
             self.log(ERR, f"{var} {cmd} failed: {e}\n{traceback.format_exc()}")

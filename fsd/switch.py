@@ -27,6 +27,7 @@ from fsd.interfaces import (
     DialplanInterface,
     EndpointInterface,
     FileFormatInterface,
+    LanguageInterface,
     SayInterface,
     XmlBinding,
 )
@@ -101,6 +102,7 @@ class Switch:
         self.dialplans: Registry[DialplanInterface] = Registry("dialplan")
         self.says: Registry[SayInterface] = Registry("say language")
         self.file_formats: Registry[FileFormatInterface] = Registry("file format")
+        self.languages: Registry[LanguageInterface] = Registry("language")
         self.xml_bindings: list[XmlBinding] = []
         #: Services modules offer each other (fsd/services.py): the database, the mailer.
         self.services = ServiceRegistry()
@@ -358,6 +360,7 @@ class Switch:
     def expand(self, text: str, session: Any = None, lookup: Any = None) -> str:
         """Expand ``${...}`` against a session's variables (or ``lookup``), globals, APIs."""
         from fsd.expand import expand
+        from fsd.scripting.languages import expand_call
 
         if lookup is None:
             lookup = session.get_variable if session is not None else self.globals.get
@@ -365,7 +368,7 @@ class Switch:
             text,
             lookup,
             global_lookup=self.globals.get,
-            api=lambda cmd, args: self.api.execute(cmd, args, session)[0],
+            api=lambda cmd, args: expand_call(self, cmd, args, session),
             api_allowed=self.setting_bool("api-expansion", True),
         )
 

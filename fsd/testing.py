@@ -4,8 +4,9 @@
     with running_switch(tmp_path, modules=["mod_commands", "mod_loopback"]) as sw:
         assert sw.api_execute("version").startswith("FreeSWITCH Version")
 
-The configuration is the embedded default, copied into ``<base>/conf``; listeners are moved
-to ephemeral ports (never 5060/8021/8080), and ``modules`` replaces the module list.
+The configuration is the embedded default, copied into ``<base>/conf``; listeners (the
+event socket, SIP profiles) are moved to ephemeral ports (never 5060/8021/8080), and
+``modules`` replaces the module list.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def prepare_base(base: str | os.PathLike, modules: list[str] | None = None,
         text = esl.read_text()
         text = re.sub(r'(name="listen-port"\s+value=")[^"]*(")', r"\g<1>0\2", text)
         esl.write_text(text)
+    sofia = conf / "autoload" / "sofia.conf.xml"
+    if sofia.exists():
+        # SIP profiles on ephemeral ports too (the shipped internal profile wants 5060).
+        text = re.sub(r'(name="sip-port"\s+value=")[^"]*(")', r"\g<1>0\2", sofia.read_text())
+        sofia.write_text(text)
     http = conf / "autoload" / "xml_rpc.conf.xml"
     if http.exists():
         text = http.read_text()

@@ -8,6 +8,7 @@ parameters use ``?`` (sqlite3 and pyodbc both take that style).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 Op = tuple[str, tuple[Any, ...]]
@@ -142,7 +143,8 @@ def event_ops(ev: Any, hostname: str) -> list[Op]:
         if sub == "sofia::register":
             return registration_add_ops(
                 h("username") or h("from-user") or "", h("realm") or h("from-host") or "",
-                h("call-id") or "", h("contact") or "", _int(h("expires")),
+                h("call-id") or "", _reg_url(h("profile-name"), h("contact") or ""),
+                _reg_expires(ev, _int(h("expires"))),
                 h("network-ip") or "", h("network-port") or "", h("network-proto") or "udp",
                 hostname, h("user-agent") or "")
         if sub in ("sofia::unregister", "sofia::expire"):
@@ -150,6 +152,23 @@ def event_ops(ev: Any, hostname: str) -> list[Op]:
                                         h("realm") or h("from-host") or "",
                                         h("call-id") or "", hostname)
     return []
+
+
+def _reg_url(profile: str | None, contact: str) -> str:
+    """FreeSWITCH's registrations.url: ``sofia/<profile>/<URI inside the contact's <>>``."""
+    if not profile or contact.startswith("sofia/"):
+        return contact
+    lt, gt = contact.find("<"), contact.rfind(">")
+    uri = contact[lt + 1:gt] if 0 <= lt < gt else contact
+    return f"sofia/{profile}/{uri}"
+
+
+def _reg_expires(ev: Any, expires: int) -> int:
+    """An epoch, as FreeSWITCH stores it (registration time + granted + 60); an event
+    carrying the granted seconds (sofia::register does) is converted."""
+    if 0 < expires < 1_000_000_000:
+        return (_epoch(ev) or int(time.time())) + expires + 60
+    return expires
 
 
 def _int(text: str | None) -> int:

@@ -27,12 +27,16 @@ def fsd_module_load(module: Any) -> None:
     entry = LuaEntry(LuaHost.from_switch(sw), cfg)
     module.state["entry"] = entry
     _entries[id(sw)] = entry
-    module.add_api("lua", "run a script as an api function", "<script>", entry.api_lua)
-    module.add_api("luarun", "run a script", "<script>", entry.api_luarun)
+    # the `lua` application and API and `luarun`, through the language contract
+    module.add_language("lua", (".lua",), app=entry.app_lua, api=entry.api_lua,
+                        background=entry.luarun, background_api="luarun",
+                        inline=entry.run_inline, syntax="<script>",
+                        app_flags=APP_ROUTING_EXEC | APP_SUPPORT_NOMEDIA | APP_ZOMBIE_EXEC,
+                        app_description="Launch LUA ivr",
+                        api_description="run a script as an api function",
+                        background_description="run a script")
     module.add_api("lua_list", "list running Lua scripts (fsd)", "", entry.api_lua_list)
     module.add_api("lua_kill", "stop a running Lua script (fsd)", "<id>|all", entry.api_lua_kill)
-    module.add_application("lua", entry.app_lua, "Launch LUA ivr", "<script>",
-                           APP_ROUTING_EXEC | APP_SUPPORT_NOMEDIA | APP_ZOMBIE_EXEC)
     if hasattr(module, "add_chat_application") and hasattr(sw, "chat_applications"):
         module.add_chat_application("lua", entry.chat_lua)
     module.add_dialplan("LUA", entry.dialplan_hunt)

@@ -17,6 +17,7 @@ from lxml import etree
 
 from fsd.events import Event
 from fsd.log import ERR, log
+from fsd.scripting.context import kill_command, write_list
 
 from .argv import parse_script_string
 from .config import Hook, LuaConfig
@@ -61,6 +62,14 @@ class LuaEntry:
         ctx = self.new_context(uuid=uuid)
         return run(ctx, spec, objects=objects, tables=tables, collect=collect,
                    registry=self.registry)
+
+    def run_inline(self, code: str, session: Any = None) -> str | None:
+        """The language contract's ``inline`` entry: run Lua source text (with ``session``
+        when given); returns the error message, or ``None`` when it ran."""
+        objects = {"session": ("Session", session)} if session is not None else None
+        uuid = getattr(session, "uuid", "") if session is not None else ""
+        res = self.run_string("~" + code, objects=objects, uuid=uuid or "")
+        return None if res.ok else (res.message or res.status)
 
     # -- API `lua` ------------------------------------------------------------------------
     def api_lua(self, args: str, session: Any, stream: Any) -> None:
@@ -233,30 +242,12 @@ class LuaEntry:
     # -- stopping scripts (fsd's lua_list / lua_kill) ----------------------------------------
     def api_lua_list(self, args: str, session: Any, stream: Any) -> None:
         """``lua_list``: one CSV line per running script."""
-        now = time.time()
-        stream.write("id,script,uuid,thread,seconds\n")
-        for c in self.registry.list():
-            tname = c.thread.name if c.thread else ""
-            stream.write(f"{c.id},{c.name},{c.uuid},{tname},{now - c.started:.1f}\n")
-        stream.write(f"\n{len(self.registry)} total.\n")
-        return None
+        write_list(self.registry, stream)
 
     def api_lua_kill(self, args: str, session: Any, stream: Any) -> bool | None:
         """``lua_kill <id>|all``: stop running scripts within a second (pure-Lua loops
         included); the scripts' threads and states are released."""
-        a = (args or "").strip()
-        if a.lower() == "all":
-            n = self.registry.kill_all("killed by lua_kill all")
-            stream.write(f"+OK {n} stopped\n")
-            return None
-        if not a.isdigit():
-            stream.write("-ERR Usage: lua_kill <id>|all\n")
-            return False
-        if self.registry.kill(int(a)):
-            stream.write("+OK\n")
-            return None
-        stream.write(f"-ERR no running script with id {a}\n")
-        return False
+        return kill_command(self.registry, args, stream, "lua_kill")
 
     # -- shutdown ---------------------------------------------------------------------------
     def shutdown(self, timeout: float = 2.0) -> None:

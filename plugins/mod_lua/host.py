@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from fsd.events import Event
+from fsd.scripting.host import ApiExecute, ScriptHost
 
 from .argv import build_search_path
 
@@ -23,15 +23,9 @@ LUA_DEFAULT_PATH = (
 )
 LUA_DEFAULT_CPATH = "/usr/local/lib/lua/5.3/?.so;/usr/local/lib/lua/5.3/loadall.so;./?.so"
 
-ApiExecute = Callable[[str, str, Any], str]
-
-
-class LuaHost:
-    """The switch as the Lua bindings see it.
-
-    ``api_execute(cmd, args, session) -> str`` runs an API command (whole output, with
-    FreeSWITCH's ``INVALID COMMAND!`` for unknown ones); ``globals`` has ``get/set``;
-    ``events`` is the EventBus; ``running()`` tells whether the core is up."""
+class LuaHost(ScriptHost):
+    """The switch as the Lua bindings see it: :class:`fsd.scripting.host.ScriptHost` plus
+    the ``require`` paths and the Lua limits."""
 
     def __init__(
         self,
@@ -48,12 +42,8 @@ class LuaHost:
         kill_after_hangup: float | None = None,
         switch: Any = None,
     ) -> None:
-        self.api_execute = api_execute
-        self.globals = globals
-        self.events = events
-        self.scripts_dir = scripts_dir
-        self._running = running
-        self.switch = switch
+        super().__init__(api_execute=api_execute, globals=globals, events=events,
+                         scripts_dir=scripts_dir, running=running, switch=switch)
         self.max_memory = max_memory
         self.cpu_limit = cpu_limit
         self.kill_after_hangup = kill_after_hangup
@@ -65,22 +55,3 @@ class LuaHost:
                                               LUA_DEFAULT_PATH)
         self.package_cpath = build_search_path(module_dirs, os.environ.get("LUA_CPATH"),
                                                LUA_DEFAULT_CPATH)
-
-    @classmethod
-    def from_switch(cls, switch: Any, **kw: Any) -> LuaHost:
-        """A host over the running switch (core contract: ``api_execute``, ``globals``,
-        ``events``, ``dirs.scripts``, ``running``)."""
-
-        def api_execute(cmd: str, args: str = "", session: Any = None) -> str:
-            return switch.api_execute(cmd, args or "", session)
-
-        return cls(api_execute=api_execute, globals=switch.globals, events=switch.events,
-                   scripts_dir=switch.dirs.scripts,
-                   running=lambda: bool(getattr(switch, "running", True)), switch=switch, **kw)
-
-    def running(self) -> bool:
-        return True if self._running is None else bool(self._running())
-
-    def fire(self, event: Event) -> bool:
-        """Hand an event to the bus (never blocks)."""
-        return bool(self.events.fire(event))

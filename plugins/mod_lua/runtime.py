@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
 import time
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import lupa.lua53 as lua53
 
 from fsd.log import DEBUG, ERR, WARNING, log
+from fsd.scripting.context import ScriptContext, ScriptKilled, ScriptRegistry
 
 from . import bindings
 from .argv import ScriptSpec, resolve_script_path
@@ -35,10 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
 _HERE = os.path.dirname(os.path.abspath(__file__))
 #: instructions between two checks of the kill flag (about a millisecond of pure Lua)
 HOOK_COUNT = 100_000
-
-
-class ScriptKilled(Exception):
-    """Raised inside blocking binding calls when the run has been told to stop."""
 
 
 def _deny(obj: Any, name: Any, *rest: Any) -> Any:
@@ -99,60 +95,29 @@ class RunResult:
     collected: dict[str, Any] = field(default_factory=dict)
 
 
-_ids = itertools.count(1)
+class RunContext(ScriptContext):
+    """Everything one Lua run owns; the ``ctx`` the bindings receive (the generic part,
+    kill flag and resources, is :class:`fsd.scripting.context.ScriptContext`)."""
 
-
-class RunContext:
-    """Everything one run owns; the ``ctx`` the bindings receive."""
+    log_file = "mod_lua.cpp"
+    language = "lua"
 
     def __init__(self, host: LuaHost, name: str = "", *, uuid: str = "",
                  cpu_limit: float | None = None, max_memory: int | None = None) -> None:
-        self.id = next(_ids)
-        self.host = host
-        self.name = name
-        self.uuid = uuid
+        super().__init__(host, name, uuid=uuid)
         self.cpu_limit = cpu_limit
         self.max_memory = max_memory
-        self.kill_event = threading.Event()
-        self.kill_reason = ""
-        self.thread: threading.Thread | None = None
-        self.started = 0.0
         self.lua: Any = None  # the LuaRuntime, only while running
         self._cpu0 = 0.0
-        self._resources: list[Any] = []
-        self._on_kill: list[Any] = []
         self.export: Any = None  # the bootstrap's entry points, only while running
-        self.sessions: list[Any] = []  # Session binding objects of this run
-
-    # -- containment ------------------------------------------------------------------
-    def kill(self, reason: str = "killed") -> None:
-        """Ask the script to stop (any thread).  It stops at its next hook or blocking
-        call: within a millisecond for pure Lua."""
-        if not self.kill_event.is_set():
-            self.kill_reason = reason
-            self.kill_event.set()
-            for cb in list(self._on_kill):
-                try:
-                    cb()  # e.g. break the session's media so a blocking call returns
-                except Exception as e:
-                    log(ERR, f"mod_lua: kill callback failed: {e}", uuid=self.uuid)
-
-    def drop_kill_callbacks(self) -> None:
-        """At the end of the run: nothing may keep the run's objects (and so its Lua state)
-        alive through this context."""
-        self._on_kill = []
-
-    def on_kill(self, cb: Any) -> None:
-        """Run ``cb()`` when the script is told to stop (any thread)."""
-        self._on_kill.append(cb)
-        if self.kill_event.is_set():
-            cb()
 
     def raise_in_lua(self, message: str) -> None:
         """Make the binding method now running raise a Lua error ``message`` (a plain
         string, as C's lua_error) when it returns (classes with ``signals``)."""
         if self.export is not None:
             self.export.sig.e = message
+
+    raise_in_script = raise_in_lua
 
     def call(self, fn: Any, *args: Any) -> tuple[bool, Any]:
         """Call a Lua function from a binding: ``(True, first result)`` or ``(False,
@@ -171,9 +136,6 @@ class RunContext:
             return True, res[1] if len(res) > 1 else None
         return False, clean_traceback(str(res[1]) if len(res) > 1 else "error")
 
-    def killed(self) -> bool:
-        return self.kill_event.is_set()
-
     def check(self) -> bool:
         """Called by the count hook: True means stop now."""
         if self.kill_event.is_set():
@@ -183,34 +145,10 @@ class RunContext:
             return True
         return False
 
-    def sleep(self, seconds: float) -> None:
-        """A sleep that a kill interrupts (raises ScriptKilled)."""
-        if seconds > 0 and self.kill_event.wait(seconds):
-            raise ScriptKilled(self.kill_reason)
-        if self.kill_event.is_set():
-            raise ScriptKilled(self.kill_reason)
-
-    # -- resources closed at the end of the run -----------------------------------------
-    def own(self, resource: Any) -> Any:
-        """Remember an object whose ``close()`` must run when the script ends."""
-        self._resources.append(resource)
-        return resource
-
-    def close_resources(self) -> None:
-        res, self._resources = self._resources, []
-        for r in reversed(res):
-            try:
-                r.close()
-            except Exception as e:  # a failing close must not hide the others
-                log(ERR, f"mod_lua: closing {type(r).__name__} failed: {e}", uuid=self.uuid)
-
     # -- conversions for bindings ----------------------------------------------------------
     def table(self, value: Any) -> Any:
         """A Lua table built from Python lists/dicts (recursively)."""
         return self.lua.table_from(value, recursive=True)
-
-    def log(self, level: int, text: str) -> None:
-        log(level, text, uuid=self.uuid, file="mod_lua.cpp", func="lua", line=0)
 
 
 def _describe(err: Any) -> str:
@@ -421,53 +359,6 @@ def _trim_heap() -> None:
 
 
 _malloc_trim: Any = None
-
-
-class ScriptRegistry:
-    """The scripts running right now, by id: what ``lua_list`` shows and ``lua_kill``
-    stops."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._runs: dict[int, RunContext] = {}
-        self.started = 0  # since start, for /metrics
-        self.errors = 0  # runs that ended in a Lua error, a kill or the memory cap
-
-    def note_error(self) -> None:
-        with self._lock:
-            self.errors += 1
-
-    def add(self, ctx: RunContext) -> None:
-        with self._lock:
-            self._runs[ctx.id] = ctx
-            self.started += 1
-
-    def remove(self, ctx: RunContext) -> None:
-        with self._lock:
-            self._runs.pop(ctx.id, None)
-
-    def list(self) -> list[RunContext]:
-        with self._lock:
-            return sorted(self._runs.values(), key=lambda c: c.id)
-
-    def kill(self, run_id: int, reason: str = "killed by lua_kill") -> bool:
-        """Stop one running script; False if no such id is running."""
-        with self._lock:
-            ctx = self._runs.get(run_id)
-        if ctx is None:
-            return False
-        ctx.kill(reason)
-        return True
-
-    def kill_all(self, reason: str = "killed") -> int:
-        runs = self.list()
-        for ctx in runs:
-            ctx.kill(reason)
-        return len(runs)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._runs)
 
 
 #: The process-wide registry the entry points use.

@@ -66,8 +66,37 @@ coroutine.wrap = function(f)
   end
 end
 
--- scripts must not remove the hook
+-- scripts must not remove the hook, nor reach the real debug.sethook (or the bootstrap's
+-- other locals) through the upvalues of the functions above or the registry
 debug.sethook = function() py_log(4, "debug.sethook is disabled in fsd\n") end
+for _, name in ipairs({"getupvalue", "setupvalue", "upvaluejoin", "upvalueid", "getregistry",
+                       "setlocal", "getlocal"}) do
+  debug[name] = nil
+end
+
+-- A __gc metamethod cannot be stopped: Lua runs finalizers with hooks off, and at the end
+-- of a run the state is closed with the GIL held, so one endless finalizer would freeze the
+-- whole daemon.  Scripts' metatables are therefore set without marking the object for
+-- finalization (the metatable keeps its __gc field; it is just never called).  The bindings
+-- above use the local setmetatable and keep their own finalizers.
+local warned_gc = false
+local function no_finalizer(set)
+  return function(t, mt)
+    local gc = type(mt) == "table" and rawget(mt, "__gc") or nil
+    if gc == nil then return set(t, mt) end
+    if not warned_gc then
+      warned_gc = true
+      py_log(4, "__gc metamethods of scripts are not run in fsd (a finalizer cannot be stopped)\n")
+    end
+    rawset(mt, "__gc", nil)
+    local ok, r = raw_pcall(set, t, mt)
+    rawset(mt, "__gc", gc)
+    if not ok then error(r, 2) end
+    return r
+  end
+end
+_G.setmetatable = no_finalizer(setmetatable)
+debug.setmetatable = no_finalizer(debug.setmetatable)
 
 -- os.exit would end the whole daemon: FreeSWITCH replaces it with a log line
 os.exit = function() py_log(3, "Surely you jest! exiting is a bad plan....\n") end

@@ -88,21 +88,13 @@ class JitterBuffer:
                 return None
             self._head = min(self._packets, key=lambda t: ts_diff(t, next(iter(self._packets))))
         head = self._head
-        out = np.zeros(n, dtype=np.int16)
-        got = False
-        for ts in list(self._packets):
-            p = self._packets[ts]
-            off = ts_diff(ts, head)
-            if off + len(p) <= 0:
-                del self._packets[ts]
-                continue
-            if off >= n:
-                continue
-            a, b = max(0, off), min(n, off + len(p))
-            out[a:b] = p[a - off:b - off]
-            got = True
-            if off + len(p) <= n:
-                del self._packets[ts]
+        p = self._packets.pop(head, None)
+        if p is not None and len(p) == n:
+            out, got = p, True  # the usual case: one whole packet per frame
+        else:
+            if p is not None:
+                self._packets[head] = p
+            out, got = self._assemble(head, n)
         self._head = (head + n) & 0xFFFFFFFF
         self.played += 1
         if not self._packets:
@@ -121,6 +113,25 @@ class JitterBuffer:
         else:
             self._excess = 0
         return out
+
+    def _assemble(self, head: int, n: int) -> tuple[np.ndarray, bool]:
+        """A frame from packets of other sizes or with gaps (silence where none)."""
+        out = np.zeros(n, dtype=np.int16)
+        got = False
+        for ts in list(self._packets):
+            p = self._packets[ts]
+            off = ts_diff(ts, head)
+            if off + len(p) <= 0:
+                del self._packets[ts]
+                continue
+            if off >= n:
+                continue
+            a, b = max(0, off), min(n, off + len(p))
+            out[a:b] = p[a - off:b - off]
+            got = True
+            if off + len(p) <= n:
+                del self._packets[ts]
+        return out, got
 
     def reset(self) -> None:
         self._packets.clear()

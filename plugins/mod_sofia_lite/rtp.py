@@ -207,6 +207,16 @@ class RtpStream:
             finally:
                 release_port(self.local_ip, self.local_port)
 
+    def variables(self, advertised_ip: str | None = None) -> dict[str, str]:
+        """The channel variables FreeSWITCH sets once media is negotiated (§8.1): the
+        codec's (``Negotiated.variables()``) plus our address."""
+        out = self.neg.variables() if self.neg is not None else {}
+        out.update(local_media_ip=self.local_ip, local_media_port=str(self.local_port),
+                   advertised_media_ip=advertised_ip or self.local_ip)
+        if self.remote is not None and self.neg is not None and self.adjusted:
+            out.update(remote_media_ip=self.remote[0], remote_media_port=str(self.remote[1]))
+        return out
+
     def stats(self) -> dict[str, float | int]:
         jb = self._jb
         return {

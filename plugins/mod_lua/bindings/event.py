@@ -1,165 +1,14 @@
-"""``freeswitch.Event`` (behaviour reference §5) over :class:`fsd.events.Event`.
-
-A :class:`LuaEvent` remembers whether the script owns the event (``mine``): events it
-created or popped from an EventConsumer can be fired; events handed to it (``env``,
-``event``, ``params``, callback events) cannot ("Not My event!").
-"""
+"""``freeswitch.Event`` for Lua: the binding of :class:`fsd.scripting.event.ScriptEvent`
+(behaviour reference §5); the semantics live there."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fsd.events import Event, event_id
-from fsd.log import ERR, WARNING, log
+from fsd.scripting.event import ScriptEvent, new_event
 
 from . import register_class
 from .spec import Arg, ClassSpec, Method, args
 
-
-class LuaEvent:
-    __slots__ = ("ev", "mine", "ctx", "serialized")
-
-    def __init__(self, ctx: Any, ev: Event | None, mine: bool) -> None:
-        self.ctx = ctx
-        self.ev = ev
-        self.mine = mine
-        self.serialized: str | None = None
-
-
-def _new(ctx: Any, type_name: str | None, subclass: str | None = None) -> LuaEvent:
-    if type_name is not None and type_name.lower() == "json" and subclass:
-        try:
-            ev = Event.from_json(subclass)
-        except Exception:
-            ev = None
-        return LuaEvent(ctx, ev, True)
-    eid = event_id(type_name) if type_name else None
-    if eid is None:  # an unknown name silently becomes MESSAGE
-        eid = event_id("MESSAGE")
-    if subclass and eid != event_id("CUSTOM"):
-        log(WARNING, "Changing event type to custom because you specified a subclass name!\n",
-            uuid=ctx.uuid, file="switch_cpp.cpp", func="Event", line=0)
-    ev = Event(eid, subclass or None, calling_file="switch_cpp.cpp", calling_func="Event",
-               calling_line=315)
-    return LuaEvent(ctx, ev, True)
-
-
-def _missing(what: str) -> None:
-    log(ERR, f"Trying to {what} an event that does not exist!\n", file="switch_cpp.cpp",
-        func="Event", line=0)
-
-
-def _add_header(o: LuaEvent, name: str | None, value: str | None) -> bool:
-    if o.ev is None:
-        _missing("addHeader")
-        return False
-    if name is None or value is None:
-        return False
-    return o.ev.add_header(name, value)
-
-
-def _get_header(o: LuaEvent, name: str | None) -> str | None:
-    if o.ev is None:
-        _missing("getHeader")
-        return None
-    return o.ev.get_header(name)
-
-
-def _del_header(o: LuaEvent, name: str | None) -> bool:
-    if o.ev is None:
-        _missing("delHeader")
-        return False
-    return o.ev.del_header(name) if name else False
-
-
-def _add_body(o: LuaEvent, text: str | None) -> bool:
-    if o.ev is None:
-        _missing("addBody")
-        return False
-    if text is None:
-        o.ev.body = None
-        return True
-    return o.ev.add_body(text)
-
-
-def _get_body(o: LuaEvent) -> str | None:
-    if o.ev is None:
-        _missing("getBody")
-        return None
-    return o.ev.get_body()
-
-
-def _get_type(o: LuaEvent) -> str:
-    return o.ev.get_type() if o.ev is not None else "invalid"
-
-
-def _serialize(o: LuaEvent, fmt: str | None = None) -> str:
-    if o.ev is None:
-        return ""
-    o.serialized = o.ev.serialize(fmt)
-    return o.serialized
-
-
-def _fire(o: LuaEvent) -> bool:
-    if not o.mine:
-        log(ERR, "Not My event!\n", uuid=o.ctx.uuid, file="switch_cpp.cpp", func="fire", line=0)
-        return False
-    if o.ev is None:
-        _missing("fire")
-        return False
-    # a copy goes out, so the script can keep using (and fire again) its object
-    return o.ctx.host.fire(o.ev.copy())
-
-
-def _set_priority(o: LuaEvent, priority: Any = None) -> bool:
-    if o.ev is None:
-        _missing("setPriority")
-        return False
-    return o.ev.set_priority("NORMAL")
-
-
-def _merge(o: LuaEvent, other: LuaEvent | None) -> bool:
-    if o.ev is None or other is None or other.ev is None:
-        return False
-    return o.ev.merge(other.ev)
-
-
-def _chat_execute(o: LuaEvent, app: str | None, data: str | None = None) -> int:
-    """Run a chatplan application on this (message) event: 0 on success, 1 otherwise."""
-    if o.ev is None or not app:
-        return 1
-    sw = o.ctx.host.switch
-    iface = getattr(sw, "chat_applications", {}).get(app.lower()) if sw is not None else None
-    if iface is None:
-        log(ERR, f"Invalid chat application {app}\n", uuid=o.ctx.uuid)
-        return 1
-    try:
-        iface.func(o.ev, data or "")
-    except Exception as e:  # the application's failure is the script's status, not a crash
-        log(ERR, f"chat application {app} failed: {e}\n", uuid=o.ctx.uuid)
-        return 1
-    return 0
-
-
-def _chat_send(o: LuaEvent, proto: str | None = None) -> int:
-    """Send the message through the chat interface of ``proto`` (default: the event's
-    ``dest_proto``): 0 on success, 1 when there is no such interface."""
-    if o.ev is None:
-        return 1
-    proto = proto or o.ev.get_header("dest_proto") or ""
-    sw = o.ctx.host.switch
-    chats = getattr(sw, "chat_interfaces", None) or {}
-    iface = chats.get(proto.lower()) if proto else None
-    if iface is None:
-        log(ERR, f"Invalid chat interface [{proto}]\n", uuid=o.ctx.uuid)
-        return 1
-    try:
-        ok = iface.send(o.ev)
-    except Exception as e:
-        log(ERR, f"chat_send via {proto} failed: {e}\n", uuid=o.ctx.uuid)
-        return 1
-    return 0 if ok is not False else 1
-
+LuaEvent = ScriptEvent  # the name the other bindings use
 
 _GETTERS = {
     "serialized_string": lambda o: o.serialized,
@@ -170,25 +19,25 @@ _GETTERS = {
 register_class(
     ClassSpec(
         "Event",
-        ctor=Method("Event", _new, args(Arg("s", "char const *"), Arg("s", "char const *")),
+        ctor=Method("Event", new_event, args(Arg("s", "char const *"), Arg("s", "char const *")),
                     required=1),
         methods=[
-            Method("addHeader", _add_header, args("s", "s")),
-            Method("getHeader", _get_header, args("s")),
-            Method("delHeader", _del_header, args("s")),
-            Method("addBody", _add_body, args("s")),
-            Method("getBody", _get_body, []),
-            Method("getType", _get_type, []),
-            Method("serialize", _serialize, args("s"), required=0),
-            Method("fire", _fire, []),
-            Method("setPriority", _set_priority, args(Arg("o:switch_priority_t", "switch_priority_t")),
+            Method("addHeader", ScriptEvent.addHeader, args("s", "s")),
+            Method("getHeader", ScriptEvent.getHeader, args("s")),
+            Method("delHeader", ScriptEvent.delHeader, args("s")),
+            Method("addBody", ScriptEvent.addBody, args("s")),
+            Method("getBody", ScriptEvent.getBody, []),
+            Method("getType", ScriptEvent.getType, []),
+            Method("serialize", ScriptEvent.serialize, args("s"), required=0),
+            Method("fire", ScriptEvent.fire, []),
+            Method("setPriority", ScriptEvent.setPriority, args(Arg("o:switch_priority_t", "switch_priority_t")),
                    required=0),
-            Method("merge", _merge, args("o:Event")),
-            Method("chat_execute", _chat_execute, args("s", "s"), required=1),
-            Method("chat_send", _chat_send, args("s"), required=0),
+            Method("merge", ScriptEvent.merge, args("o:Event")),
+            Method("chat_execute", ScriptEvent.chat_execute, args("s", "s"), required=1),
+            Method("chat_send", ScriptEvent.chat_send, args("s"), required=0),
         ],
         getters=_GETTERS,
     ),
     # core events handed to a script (env, event, params, message) are not its own
-    adopt=lambda ctx, ev: ev if isinstance(ev, LuaEvent) else LuaEvent(ctx, ev, False),
+    adopt=lambda ctx, ev: ev if isinstance(ev, ScriptEvent) else ScriptEvent(ctx, ev, False),
 )

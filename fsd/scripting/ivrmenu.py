@@ -21,7 +21,7 @@ top).  :func:`execute` runs one menu on a session:
 Digits bound as ``~regex`` match by regular expression, and ``$1``… in the action's
 argument take the captures.  Nesting is limited to 12 levels.
 
-The media work goes through ``fsd_modules.mod_lua.media`` and a ``play(file) -> digit``
+The media work goes through ``fsd.scripting.media`` and a ``play(file) -> digit``
 callable, so the engine is testable on any session.
 """
 
@@ -34,8 +34,7 @@ from typing import Any
 import regex
 
 from fsd.log import ERR, log
-
-from . import media
+from fsd.scripting import media
 
 ACTIONS = ("menu-exit", "menu-sub", "menu-exec-app", "menu-play-sound", "menu-back", "menu-top")
 MAX_DEPTH = 12

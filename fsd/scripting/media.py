@@ -1,4 +1,4 @@
-"""The blocking media calls a Lua ``Session`` makes, behind one small surface.
+"""The blocking media calls a script ``Session`` makes (any language), behind one small surface.
 
 The core's ``fsd.session_media`` owns playback, recording, say/phrase and TTS on the
 session's media port; this module calls it.  Digit collection (getDigits, read,

@@ -1,0 +1,752 @@
+"""A SIP call leg: the INVITE dialog of one channel, in either direction.
+
+Threads: methods named ``_loop_*`` and every SIP handler run on the asyncio loop; the
+``Endpoint`` callbacks (``on_answer``…) run in the session's thread and only schedule loop
+work; what touches the session from SIP (answer, hangup, DTMF) runs on the module's worker
+for this call (``Sofia.work``), never on the loop.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from typing import TYPE_CHECKING, Any
+
+from fsd import causes
+from fsd.caller_profile import CallerProfile
+from fsd.log import DEBUG, ERR, INFO, log
+from fsd.session import Endpoint, Session, SessionError
+
+from .media_glue import CallMedia
+from .message import NameAddr, SipMessage, SipUri, parse_auth, response_to
+from .transaction import ServerTransaction
+from .ua import new_tag
+from .variables import inbound_variables, reason_header, response_header_vars, x_headers_out
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .ua import Stack
+
+#: Causes whose refusal FreeSWITCH marks "call completed elsewhere".
+_ELSEWHERE = {"PICKED_OFF", "LOSE_RACE"}
+
+
+class SipCall(Endpoint):
+    def __init__(self, stack: Stack, direction: str) -> None:
+        self.stack = stack
+        self.sofia = stack.sofia
+        self.direction = direction
+        self.session: Session | None = None
+        self.call_id = ""
+        self.local_tag = new_tag()
+        self.remote_tag = ""
+        self.local_uri = ""       # our From (outbound) / To (inbound), without tag
+        self.remote_uri = ""
+        self.remote_target = ""   # the peer's Contact URI
+        self.route_set: list[str] = []
+        self.local_cseq = 0
+        self.remote_cseq = -1
+        self.proto = "udp"
+        self.conn: Any = None
+        self.dest: tuple[str, int] | None = None
+        self.media = CallMedia(self)
+        self.invite_tx: ServerTransaction | None = None   # inbound INVITE
+        self.invite_req: SipMessage | None = None          # outbound INVITE
+        self.invite_ctx: Any = None
+        self.final_sent = 0
+        self.final_received = 0
+        self.provisional = False
+        self.confirmed = False
+        self.answered_sip = False
+        self.cancelled = False
+        self.cancel_pending = False
+        self.bye_received = False
+        self.bye_sent = False
+        self.ended = False
+        self.auth_tries = 0
+        self.gateway: Any = None
+        self._ok: SipMessage | None = None
+        self._ok_timer: Any = None
+        self._reinvite_ok: SipMessage | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.call_id, self.local_tag)
+
+    def work(self, fn: Any, *args: Any) -> None:
+        self.sofia.work(self.call_id, fn, *args)
+
+    def setvar(self, name: str, value: Any) -> None:
+        if self.session is not None:
+            self.session.set_variable(name, value)
+
+    # == inbound ===========================================================================
+    def _loop_send(self, status: int, reason: str = "", body: bytes = b"",
+                   extra: list[tuple[str, str]] | None = None) -> None:
+        tx = self.invite_tx
+        if tx is None or self.final_sent or self.ended and status < 300:
+            return
+        headers = list(extra or [])
+        if status < 300 and status != 100:
+            headers.append(("Contact", self._our_contact()))
+        if self.session is not None and status != 100:
+            prefix = "sip_ph_" if status < 200 else "sip_rh_"
+            headers += response_header_vars(self.session, prefix)
+        if status >= 200:
+            self.final_sent = status
+        if 200 <= status < 300:
+            r = response_to(tx.request, status, reason, to_tag=tx.to_tag)
+            for n, v in headers:
+                r.add(n, v)
+            for rr in tx.request.get_all("Record-Route"):
+                r.add("Record-Route", rr)
+            if body:
+                r.add("Content-Type", "application/sdp")
+                r.body = body
+            tx.send(r)
+            self._ok = r
+            self._retransmit_ok(self.stack.t1)
+            return
+        if status < 200:
+            r = response_to(tx.request, status, reason, to_tag=tx.to_tag)
+            for n, v in headers:
+                r.add(n, v)
+            for rr in tx.request.get_all("Record-Route"):
+                r.add("Record-Route", rr)
+            if body:
+                r.add("Content-Type", "application/sdp")
+                r.body = body
+            tx.send(r)
+            return
+        tx.reply(status, reason, headers)
+
+    def _retransmit_ok(self, interval: float) -> None:
+        """RFC 3261 13.3.1.4: the UAS core re-sends 2xx until the ACK (64·T1 at most)."""
+        started = time.monotonic()
+
+        def fire(iv: float) -> None:
+            if self.confirmed or self._ok is None or self.invite_tx is None:
+                return
+            if time.monotonic() - started >= 64 * self.stack.t1:
+                log(ERR, f"no ACK for the 200 OK of {self.call_id}; hanging up")
+                self.confirmed = True
+                self._loop_bye()
+                self.work(self._hangup, "RECOVERY_ON_TIMER_EXPIRE")
+                return
+            if self.invite_tx.request.transport == "udp":
+                self.stack.send_response(self._ok, self.invite_tx.request)
+            self._ok_timer = self.stack.loop.call_later(min(iv * 2, self.stack.t2), fire, min(iv * 2, self.stack.t2))
+        self._ok_timer = self.stack.loop.call_later(interval, fire, interval)
+
+    def _our_contact(self) -> str:
+        user = ""
+        if self.direction == "inbound" and self.invite_tx is not None:
+            user = NameAddr.parse(self.invite_tx.request.get("To") or "").uri.user
+        return self.stack.contact(user or "mod_sofia", self.proto)
+
+    # -- Endpoint callbacks (session thread) -------------------------------------------------
+    def _call_soon(self, fn: Any, *args: Any) -> None:
+        self.stack.loop.call_soon_threadsafe(fn, *args)
+
+    def on_ring_ready(self, session: Session) -> None:
+        if self.direction == "inbound":
+            session.set_variable("sip_to_tag", self.local_tag)
+            self._call_soon(self._loop_send, 180, "Ringing")
+
+    def on_pre_answer(self, session: Session) -> None:
+        if self.direction != "inbound":
+            return
+        body = self.media.answer()
+        for k, v in self.media.variables().items():
+            session.set_variable(k, v)
+        self._call_soon(self._loop_send, 183, "Session Progress", body)
+
+    def on_answer(self, session: Session) -> None:
+        if self.direction != "inbound":
+            return
+        body = self.media.answer() if not self.media.local_sdp else self.media.local_sdp.encode()
+        for k, v in self.media.variables().items():
+            session.set_variable(k, v)
+        self._call_soon(self._loop_send, 200, "OK", body)
+
+    def on_hangup(self, session: Session, cause: str) -> None:
+        """Decide what goes on the wire (and say so in the variables), then send it."""
+        if self.bye_received:
+            pass
+        elif self.direction == "inbound":
+            if self.final_sent and 200 <= self.final_sent < 300:
+                session.set_variable("sip_hangup_disposition", "send_bye")
+            elif self.cancelled:
+                session.set_variable("sip_hangup_disposition", "recv_cancel")
+            else:
+                session.set_variable("sip_hangup_disposition", "send_refuse")
+                status = causes.cause_to_sip(cause)
+                session.set_variable("sip_term_status", str(status))
+                session.set_variable("proto_specific_hangup_cause", f"sip:{status}")
+        else:
+            if self.answered_sip:
+                session.set_variable("sip_hangup_disposition", "send_bye")
+            elif not self.final_received:
+                session.set_variable("sip_hangup_disposition", "send_cancel")
+                session.set_variable("sip_invite_failure_status", "487")
+                session.set_variable("sip_invite_failure_phrase", "CANCEL")
+        reason = reason_header(session, cause)
+        extra = [("Reason", reason)] if reason else []
+        for k, v in session.variables.items():
+            if k.startswith("sip_bye_h_"):
+                extra.append((k[10:], v))
+        self._call_soon(self._loop_end, cause, extra)
+
+    def on_destroy(self, session: Session) -> None:
+        self._call_soon(self._loop_forget)
+
+    def send_dtmf(self, session: Session, digits: str, duration_ms: int) -> None:
+        dtmf_type = session.get_variable("dtmf_type") or ""
+        if dtmf_type != "info" and self.media.send_dtmf(digits, duration_ms):
+            return
+        if dtmf_type == "none":
+            return
+        for d in digits:
+            if d in "wW":
+                continue
+            body = f"Signal={d}\r\nDuration={duration_ms or 250}\r\n".encode()
+            self._call_soon(self._loop_in_dialog, "INFO", body, "application/dtmf-relay")
+
+    def media_timeout(self) -> None:
+        """From the RTP stream: no packets for rtp-timeout-sec."""
+        self.work(self._hangup, "MEDIA_TIMEOUT")
+
+    # -- loop side of hangup -------------------------------------------------------------
+    def _loop_end(self, cause: str, extra: list[tuple[str, str]]) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self.media.close()
+        if self.bye_received:
+            return
+        if self.direction == "inbound":
+            if self.final_sent and 200 <= self.final_sent < 300:
+                self._loop_bye(extra)
+            elif not self.final_sent:
+                status = 487 if self.cancelled else causes.cause_to_sip(cause)
+                self.ended = False
+                self._loop_send(status, "", b"", extra)
+                self.ended = True
+        else:
+            if self.answered_sip:
+                self._loop_bye(extra)
+            elif not self.final_received:
+                if self.provisional:
+                    self._loop_cancel(extra)
+                else:
+                    self.cancel_pending = True  # sent once a provisional response arrives
+
+    def _loop_cancel(self, extra: list[tuple[str, str]] | None = None) -> None:
+        req = self.invite_req
+        if req is None or self.invite_ctx is None:
+            return
+        c = SipMessage(method="CANCEL", uri=req.uri)
+        c.add("Via", req.get("Via") or "")
+        for r in req.get_all("Route"):
+            c.add("Route", r)
+        c.add("Max-Forwards", "70")
+        c.add("From", req.get("From") or "")
+        c.add("To", req.get("To") or "")
+        c.add("Call-ID", req.call_id)
+        c.add("CSeq", f"{req.cseq[0]} CANCEL")
+        for n, v in extra or [("Reason", 'SIP;cause=487;text="ORIGINATOR_CANCEL"')]:
+            c.add(n, v)
+        self.stack.request(c, lambda r: None, self.invite_ctx.dest, self.invite_ctx.proto,
+                           self.invite_ctx.conn)
+
+    def _loop_bye(self, extra: list[tuple[str, str]] | None = None) -> None:
+        if self.bye_sent:
+            return
+        self.bye_sent = True
+        self._loop_in_dialog("BYE", extra=extra)
+
+    def _loop_forget(self) -> None:
+        # Linger a little so retransmissions still find the dialog.
+        self.stack.loop.call_later(32 * self.stack.t1, lambda: self.stack.calls.pop(self.key, None))
+        if self._ok_timer is not None:
+            self._ok_timer.cancel()
+
+    # -- in-dialog requests we send ----------------------------------------------------------
+    def _dialog_request(self, method: str) -> SipMessage:
+        self.local_cseq += 1
+        local = f"{self.local_uri};tag={self.local_tag}"
+        remote = f"{self.remote_uri};tag={self.remote_tag}" if self.remote_tag else self.remote_uri
+        routes = list(self.route_set)
+        uri = self.remote_target
+        if routes and ";lr" not in routes[0]:
+            # Strict router: it becomes the R-URI, the target goes last.
+            uri = NameAddr.parse(routes[0]).raw_uri
+            routes = routes[1:] + [f"<{self.remote_target}>"]
+        return self.stack.new_request(method, uri, local, remote, call_id=self.call_id,
+                                      cseq=self.local_cseq, contact=self._our_contact(),
+                                      routes=routes, transport=self.proto)
+
+    def _loop_in_dialog(self, method: str, body: bytes = b"", ctype: str = "",
+                        extra: list[tuple[str, str]] | None = None) -> None:
+        if not self.remote_target:
+            return
+        req = self._dialog_request(method)
+        for n, v in extra or ():
+            req.add(n, v)
+        if body:
+            req.add("Content-Type", ctype)
+            req.body = body
+        dest = self.dest if not req.get_all("Route") else None
+        self.stack.request(req, lambda r: None, dest, self.proto,
+                           self.conn if self.proto == "tcp" else None)
+
+    # -- in-dialog requests we receive -------------------------------------------------------
+    def on_request(self, tx: ServerTransaction) -> None:
+        msg = tx.request
+        num = msg.cseq[0]
+        if num <= self.remote_cseq and msg.method not in ("ACK", "CANCEL"):
+            tx.reply(500, "Server Internal Error", [("Retry-After", "1")])
+            return
+        self.remote_cseq = max(self.remote_cseq, num)
+        tx.to_tag = self.local_tag
+        m = msg.method
+        if m == "BYE":
+            tx.reply(200, "OK")
+            if self.ended:
+                return
+            self.bye_received = True
+            self.ended = True
+            self.media.close()
+            self.work(self._remote_bye, msg)
+        elif m == "INVITE":
+            self._reinvite(tx)
+        elif m == "INFO":
+            tx.reply(200, "OK")
+            self._info(msg)
+        elif m in ("OPTIONS", "UPDATE"):
+            tx.reply(200, "OK")
+        elif m == "NOTIFY":
+            tx.reply(200, "OK")
+        else:
+            tx.reply(405, "Method Not Allowed")
+
+    def _remote_bye(self, msg: SipMessage) -> None:
+        s = self.session
+        if s is None:
+            return
+        s.set_variable("sip_hangup_disposition", "recv_bye")
+        s.set_variable("sip_term_status", "200")
+        s.set_variable("proto_specific_hangup_cause", "sip:200")
+        reason = msg.get("Reason") or ""
+        if reason:
+            s.set_variable("sip_reason", reason)
+        cause = _q850_cause(reason) or "NORMAL_CLEARING"
+        s.set_variable("sip_term_cause", str(causes.cause_code(cause)))
+        for n, v in msg.headers:
+            if n.startswith("X-"):
+                s.set_variable(f"sip_bye_h_{n}", v)
+        s.hangup(cause)
+
+    def _info(self, msg: SipMessage) -> None:
+        ctype = (msg.get("Content-Type") or "").split(";")[0].strip().lower()
+        digit, dur = "", 0
+        text = msg.body.decode("utf-8", "replace")
+        if ctype == "application/dtmf-relay":
+            for line in text.splitlines():
+                k, _, v = line.partition("=")
+                k, v = k.strip().lower(), v.strip()
+                if k == "signal":
+                    digit = v
+                elif k == "duration" and v.isdigit():
+                    dur = int(v)
+        elif ctype == "application/dtmf":
+            digit = text.strip()
+        if digit.isdigit() and len(digit) > 1 or digit in ("10", "11"):
+            digit = {"10": "*", "11": "#"}.get(digit, digit)
+        if len(digit) != 1 or digit.upper() not in "0123456789*#ABCD":
+            return
+        s = self.session
+        if s is None:
+            return
+        dur = dur if dur > 0 else 250
+
+        def queue() -> None:
+            if s.up():
+                s.queue_dtmf(digit.upper(), dur, source="ENDPOINT")
+        self.work(queue)
+
+    def _reinvite(self, tx: ServerTransaction) -> None:
+        msg = tx.request
+        contact = msg.get("Contact")
+        if contact:
+            self.remote_target = NameAddr.parse(contact).raw_uri
+        if msg.body:
+            answer, change = self.media.reoffer(msg.body)
+            if answer is None:
+                tx.reply(488, "Not Acceptable Here")
+                return
+        else:
+            answer, change = self.media.offer(), None
+        r = response_to(msg, 200, "OK", to_tag=self.local_tag)
+        r.add("Contact", self._our_contact())
+        r.add("Content-Type", "application/sdp")
+        r.body = answer
+        tx.send(r)
+        self._reinvite_ok = r
+        s = self.session
+        if s is not None:
+            vars_ = self.media.variables()
+            if msg.body:
+                vars_["sip_reinvite_sdp"] = msg.body.decode("utf-8", "replace")
+
+            def apply() -> None:
+                for k, v in vars_.items():
+                    s.set_variable(k, v)
+                if change == "hold":
+                    s.caller_profile.last_hold_time = int(time.time() * 1_000_000)
+                    s.fire("CHANNEL_HOLD")
+                    s.set_callstate("HELD")
+                elif change == "unhold":
+                    s.fire("CHANNEL_UNHOLD")
+                    s.set_callstate("ACTIVE")
+            self.work(apply)
+
+    def on_ack(self, msg: SipMessage) -> None:
+        if not self.confirmed:
+            self.confirmed = True
+            if self._ok_timer is not None:
+                self._ok_timer.cancel()
+            s = self.session
+            if s is not None:
+                self.work(lambda: (s.set_variable("sip_from_tag", self.remote_tag),
+                                   s.set_variable("sip_cseq", str(msg.cseq[0]))))
+        self._reinvite_ok = None
+
+    def _hangup(self, cause: str) -> None:
+        if self.session is not None:
+            self.session.hangup(cause)
+
+    # == outbound ==========================================================================
+    def _loop_invite(self, req: SipMessage) -> None:
+        if self.ended:
+            return
+        self.invite_req = req
+        self.invite_ctx = self.stack.request(req, self._on_invite_response, self.dest,
+                                             self.proto if self.dest else None)
+
+    def on_2xx_retransmit(self, resp: SipMessage) -> None:
+        if self.direction == "outbound" and self.answered_sip:
+            self._send_ack(resp)
+
+    def _send_ack(self, resp: SipMessage) -> None:
+        req = self.invite_req
+        if req is None:
+            return
+        ack = self._dialog_request("ACK")
+        self.local_cseq -= 1
+        ack.set("CSeq", f"{req.cseq[0]} ACK")
+        dest = self.dest if not ack.get_all("Route") else None
+        target, proto = self.stack.next_hop(ack)
+        if dest is None:
+            dest = (target.host, target.port or 5060)
+        self.stack.transport.send(ack.encode(), dest, self.proto, self.conn)
+
+    def _on_invite_response(self, resp: SipMessage) -> None:
+        s = self.session
+        if s is None:
+            return
+        status = resp.status
+        if status < 200:
+            if status == 100:
+                return
+            self.provisional = True
+            if self.cancel_pending:
+                self.cancel_pending = False
+                self._loop_cancel()
+                return
+            if resp.to_tag:
+                self.remote_tag = resp.to_tag
+            phv = {f"sip_ph_{n}": v for n, v in resp.headers if n.startswith(("X-", "P-"))}
+            has_sdp = bool(resp.body) and "sdp" in (resp.get("Content-Type") or "")
+            if has_sdp and (status == 183 or status == 180):
+                if not self.media.remote_answer(resp.body):
+                    self.work(self._fail, 488, "DESTINATION_OUT_OF_ORDER", resp)
+                    return
+                vars_ = self.media.variables()
+                self.work(self._early, vars_ | phv)
+            else:
+                self.work(self._ringing, phv)
+            return
+        self.final_received = status
+        if 200 <= status < 300:
+            self.remote_tag = resp.to_tag
+            contact = resp.get("Contact")
+            if contact:
+                self.remote_target = NameAddr.parse(contact).raw_uri
+            self.route_set = list(reversed(resp.get_all("Record-Route")))
+            self.answered_sip = True
+            self.stack.calls[self.key] = self
+            self._send_ack(resp)
+            if self.ended:
+                self.ended = False
+                self._loop_bye()
+                self.ended = True
+                return
+            if resp.body:
+                if not self.media.remote_answer(resp.body):
+                    self._loop_bye([("Reason", 'Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"')])
+                    self.work(self._fail, 488, "INCOMPATIBLE_DESTINATION", resp)
+                    return
+            rhv = {f"sip_rh_{n}": v for n, v in resp.headers if n.startswith(("X-", "P-"))}
+            self.work(self._answered, self.media.variables() | rhv)
+            return
+        if status in (401, 407) and self.auth_tries == 0 and not self.ended:
+            creds = self._credentials()
+            if creds is not None:
+                self.auth_tries += 1
+                self._retry_with_auth(resp, *creds)
+                return
+            self.work(self._fail, status, "MANDATORY_IE_MISSING", resp)
+            return
+        cause = _q850_cause(resp.get("Reason") or "") or causes.sip_to_cause(status)
+        if getattr(resp, "timeout", False) and status == 408:
+            cause = "RECOVERY_ON_TIMER_EXPIRE"
+        if status == 487 and self.ended:
+            cause = "ORIGINATOR_CANCEL"
+        self.work(self._fail, status, cause, resp)
+
+    def _credentials(self) -> tuple[str, str] | None:
+        s = self.session
+        user = s.get_variable("sip_auth_username") if s else None
+        pw = s.get_variable("sip_auth_password") if s else None
+        if user and pw:
+            return user, pw
+        if self.gateway is not None and self.gateway.cfg.password:
+            return self.gateway.cfg.auth_username, self.gateway.cfg.password
+        return None
+
+    def _retry_with_auth(self, resp: SipMessage, user: str, password: str) -> None:
+        from .auth import authorization
+
+        old = self.invite_req
+        assert old is not None
+        hdr = "WWW-Authenticate" if resp.status == 401 else "Proxy-Authenticate"
+        challenge = parse_auth(resp.get(hdr) or "")
+        req = SipMessage(method="INVITE", uri=old.uri, headers=[
+            (n, v) for n, v in old.headers if n not in ("Via", "CSeq", "Authorization", "Proxy-Authorization")])
+        from .transaction import new_branch
+
+        via = old.top_via
+        assert via is not None
+        via.params = {"branch": new_branch(), "rport": None}
+        req.headers.insert(0, ("Via", str(via)))
+        self.local_cseq += 1
+        req.add("CSeq", f"{self.local_cseq} INVITE")
+        req.add("Authorization" if resp.status == 401 else "Proxy-Authorization",
+                authorization(challenge, "INVITE", old.uri, user, password))
+        req.body = old.body
+        self._loop_invite(req)
+
+    # -- worker side ------------------------------------------------------------------------
+    def _ringing(self, vars_: dict[str, str]) -> None:
+        s = self.session
+        if s is not None and s.up():
+            for k, v in vars_.items():
+                s.set_variable(k, v)
+            s.ring_ready()
+
+    def _early(self, vars_: dict[str, str]) -> None:
+        s = self.session
+        if s is not None and s.up():
+            for k, v in vars_.items():
+                s.set_variable(k, v)
+            s.pre_answer()
+
+    def _answered(self, vars_: dict[str, str]) -> None:
+        s = self.session
+        if s is not None and s.up():
+            for k, v in vars_.items():
+                s.set_variable(k, v)
+            s.answer()
+
+    def _fail(self, status: int, cause: str, resp: SipMessage) -> None:
+        s = self.session
+        if s is None or not s.up():
+            return
+        s.set_variable("sip_term_status", str(status))
+        s.set_variable("proto_specific_hangup_cause", f"sip:{status}")
+        s.set_variable("sip_term_cause", str(causes.cause_code(cause)))
+        s.set_variable("sip_invite_failure_status", str(status))
+        s.set_variable("sip_invite_failure_phrase", resp.reason)
+        if not self.ended:
+            s.set_variable("sip_hangup_disposition", "recv_refuse")
+        for n, v in resp.headers:
+            if n.startswith(("X-", "P-")):
+                s.set_variable(f"sip_rh_{n}", v)
+        self.ended = True
+        s.hangup(cause)
+
+
+def _q850_cause(reason: str) -> str | None:
+    """``Reason: Q.850;cause=17;text="USER_BUSY"`` → USER_BUSY."""
+    if not reason:
+        return None
+    proto, _, rest = reason.partition(";")
+    if proto.strip().upper() not in ("Q.850", "FREESWITCH"):
+        return None
+    for p in rest.split(";"):
+        k, _, v = p.strip().partition("=")
+        if k.lower() == "cause" and v.strip().isdigit():
+            name = causes.cause2str(int(v))
+            return None if name == "UNKNOWN" else name
+    return None
+
+
+# == inbound INVITE admission ================================================================
+
+def inbound_invite(stack: Stack, tx: ServerTransaction) -> None:
+    msg = tx.request
+    if not msg.get("Contact"):
+        tx.reply(400, "Missing Contact Header")
+        return
+    if stack.over_rate():
+        tx.reply(503, "Maximum Calls In Progress", [("Retry-After", "300")])
+        return
+    call = SipCall(stack, "inbound")
+    call.call_id = msg.call_id
+    call.local_tag = tx.to_tag
+    call.remote_tag = msg.from_tag
+    call.remote_cseq = msg.cseq[0]
+    call.invite_tx = tx
+    call.proto = msg.transport
+    call.conn = getattr(msg, "conn", None)
+    frm = NameAddr.parse(msg.get("From") or "")
+    to = NameAddr.parse(msg.get("To") or "")
+    call.remote_uri = f"<{frm.raw_uri}>" if not frm.display else f'"{frm.display}" <{frm.raw_uri}>'
+    call.local_uri = f"<{to.raw_uri}>"
+    call.remote_target = NameAddr.parse(msg.get("Contact") or "").raw_uri
+    call.route_set = list(msg.get_all("Record-Route"))
+    via = msg.top_via
+    if msg.transport == "udp" and via is not None:
+        call.dest = (msg.source[0], msg.source[1] if "rport" in via.params else (via.port or 5060))
+        # In-dialog requests go to the Contact, unless it is unreachable from here.
+        ct = SipUri.parse(call.remote_target)
+        if ct.host and ct.host == msg.source[0]:
+            call.dest = (ct.host, ct.port or 5060)
+    tx.on_cancel = call.cancel_from_peer
+    stack.calls[call.key] = call
+    stack.calls_in += 1
+    call.work(call._admit, tx)
+
+
+def _cancel_from_peer(self: SipCall) -> None:
+    self.cancelled = True
+    self._loop_send(487, "Request Terminated")
+    self.ended = True
+    self.media.close()
+    s = self.session
+    if s is not None:
+        def cancel() -> None:
+            s.set_variable("sip_hangup_disposition", "recv_cancel")
+            s.set_variable("sip_invite_failure_status", "487")
+            s.set_variable("sip_invite_failure_phrase", "CANCEL")
+            s.hangup("ORIGINATOR_CANCEL")
+        self.work(cancel)
+
+
+SipCall.cancel_from_peer = _cancel_from_peer  # type: ignore[attr-defined]
+
+
+def _admit(self: SipCall, tx: ServerTransaction) -> None:
+    """Worker thread: authenticate, negotiate, create and start the session."""
+    stack, msg, cfg = self.stack, tx.request, self.stack.cfg
+    loop_reply = self._call_soon
+
+    def refuse(status: int, reason: str = "", headers: list[tuple[str, str]] | None = None) -> None:
+        stack.failed_calls_in += 1
+
+        def send() -> None:
+            self.final_sent = status
+            tx.reply(status, reason, headers)
+            stack.calls.pop(self.key, None)
+        loop_reply(send)
+
+    if self.cancelled:
+        return
+    user_vars: dict[str, str] = {}
+    authorized = False
+    context = cfg.context
+    if cfg.auth_calls or (msg.get("Proxy-Authorization") and not cfg.accept_blind_auth):
+        from .auth import check_request
+
+        res = check_request(stack, msg, "INVITE")
+        if res.status == 407:
+            return refuse(407, "Proxy Authentication Required", [("Proxy-Authenticate", res.challenge)])
+        if res.status:
+            return refuse(res.status, res.reason or "Forbidden")
+        authorized = True
+        user_vars = res.variables
+        context = user_vars.get("user_context") or context
+    frm = NameAddr.parse(msg.get("From") or "")
+    req_uri = SipUri.parse(msg.uri)
+    to = NameAddr.parse(msg.get("To") or "")
+    dest = urllib.parse.unquote(req_uri.user or to.uri.user or frm.uri.user or "service")
+    has_sdp = bool(msg.body) and "sdp" in (msg.get("Content-Type") or "application/sdp").lower()
+    if has_sdp and not self.media.remote_offer(msg.body):
+        stack.failed_calls_in += 1
+
+        def no_codec() -> None:
+            self.final_sent = 488
+            tx.reply(488, "Not Acceptable Here", [("Reason", 'Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"')])
+        loop_reply(no_codec)
+        return
+    if not msg.body:
+        return refuse(480, "Temporarily Unavailable",
+                      [("Reason", 'Q.850;cause=96;text="MANDATORY_IE_MISSING"')])
+    gw = stack.sofia.gateway_for_invite(stack, req_uri)
+    if gw is not None:
+        self.gateway = gw
+        context = gw.cfg.context
+        if req_uri.user.startswith("gw+"):
+            dest = gw.cfg.extension
+        gw.calls_in += 1
+    from_user = frm.uri.user or "nobody"
+    from_host = frm.uri.hostport or "nowhere"
+    cid_name = frm.display or frm.uri.user or "unknown"
+    profile = CallerProfile(
+        username=frm.uri.user, dialplan=cfg.dialplan, caller_id_name=cid_name,
+        caller_id_number=frm.uri.user or "0000000000", ani=frm.uri.user,
+        network_addr=msg.source[0], destination_number=dest, source="mod_sofia",
+        context=context, direction="inbound", logical_direction="inbound")
+    variables = inbound_variables(stack, msg)
+    variables.update(user_vars)
+    if authorized:
+        variables["sip_authorized"] = "true"
+    if gw is not None:
+        variables["sip_gateway"] = gw.cfg.name
+        variables.update(gw.cfg.variables_in)
+    variables.update(self.media.variables())
+    variables["endpoint_disposition"] = "RECEIVED"
+    name = f"sofia/{cfg.name}/{from_user}@{from_host}".split(";")[0]
+    try:
+        session = Session.create(stack.switch, name=name, direction="inbound", profile=profile,
+                                 tech=self, variables=variables, endpoint_name="sofia")
+    except SessionError as e:
+        log(INFO, f"refusing INVITE {msg.call_id}: {e}")
+        return refuse(503, "Maximum Calls In Progress", [("Retry-After", "300")])
+    self.session = session
+    for k in ("effective_caller_id_name", "effective_caller_id_number"):
+        if user_vars.get(k):
+            session.set_variable(k, user_vars[k])
+    if self.cancelled:
+        session.hangup("ORIGINATOR_CANCEL")
+        return
+    loop_reply(self._loop_send, 100, "Trying")
+    log(DEBUG, f"inbound SIP call {msg.call_id} → {dest}@{context}")
+    session.start("CS_ROUTING")
+
+
+SipCall._admit = _admit  # type: ignore[attr-defined]
+
+
+def outbound_headers(session: Session) -> list[tuple[str, str]]:
+    return x_headers_out(session)

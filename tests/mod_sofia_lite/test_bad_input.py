@@ -1,0 +1,112 @@
+"""Bad SIP input: each gets its answer (or is dropped) and the daemon keeps serving.
+
+A dropped message is proven dropped by sending an OPTIONS right after it on the same socket:
+the first reply must be the OPTIONS' 200."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from fsd.testing import running_switch, wait_until
+
+from .conftest import MODULES, SDP_PCMU, Rig, recv_replies, request, start_rig  # noqa: F401
+
+
+def _status(reply: str) -> int:
+    return int(reply.split(" ", 2)[1])
+
+
+def _dropped_then_options(rig, data: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.sendto(data.replace(b"PORT", str(s.getsockname()[1]).encode()), ("127.0.0.1", rig.port))
+        first = rig.udp(request("OPTIONS", call_id="after"), sock=s)
+    assert first and first[0].startswith("SIP/2.0 200 OK") and "CSeq: 1 OPTIONS" in first[0]
+
+
+@pytest.mark.parametrize("data", [
+    b"\x00\x01\x02garbage",
+    b"INVITE sip:7001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:PORT",  # truncated
+    b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKnone\r\nCSeq: 1 INVITE\r\n\r\n",
+    b"INVITE sip:7001@127.0.0.1 SIP/2.0\r\nFrom: <sip:a@b>\r\n\r\n",  # no Via: cannot answer
+])
+def test_unanswerable_messages_are_dropped(sip_rig, data):
+    _dropped_then_options(sip_rig, data)
+    assert sip_rig.sw.api_execute("sofia status").count("RUNNING") == 1
+
+
+@pytest.mark.parametrize("omit", ["From", "To", "Call-ID", "CSeq"])
+def test_missing_mandatory_header_is_400(sip_rig, omit):
+    r = sip_rig.udp(request("INVITE", omit=(omit,), body=SDP_PCMU, call_id=f"miss{omit}"))
+    assert _status(r[0]) == 400 and omit in r[0].split("\r\n")[0]
+
+
+def test_wrong_content_length_is_400(sip_rig):
+    data = request("OPTIONS", call_id="cl").replace(b"Content-Length: 0", b"Content-Length: 500")
+    assert _status(sip_rig.udp(data)[0]) == 400
+
+
+def test_huge_header_is_513(sip_rig):
+    data = request("OPTIONS", call_id="big", extra="X-Huge: " + "a" * 20000)
+    assert sip_rig.udp(data)[0].startswith("SIP/2.0 513 Message Too Large")
+
+
+def test_unknown_method_is_501_and_unoffered_method_405(sip_rig):
+    assert _status(sip_rig.udp(request("FOOBAR", call_id="u1"))[0]) == 501
+    r = sip_rig.udp(request("SUBSCRIBE", call_id="u2"))[0]
+    assert _status(r) == 405 and "Allow: INVITE" in r
+
+
+def test_max_forwards_zero_is_483_and_bad_cseq_400(sip_rig):
+    data = request("INVITE", call_id="mf", body=SDP_PCMU).replace(b"Max-Forwards: 70", b"Max-Forwards: 0")
+    assert _status(sip_rig.udp(data)[0]) == 483
+    data = request("INVITE", call_id="cs", body=SDP_PCMU).replace(b"CSeq: 1 INVITE", b"CSeq: 1 BYE")
+    assert _status(sip_rig.udp(data)[0]) == 400
+
+
+def test_bye_outside_a_dialog_is_481_and_bad_uri_scheme_416(sip_rig):
+    assert _status(sip_rig.udp(request("BYE", call_id="nod", extra="")
+                               .replace(b"To: <sip:7001@127.0.0.1>", b"To: <sip:7001@127.0.0.1>;tag=zz"))[0]) == 481
+    assert _status(sip_rig.udp(request("OPTIONS", call_id="sch", uri="http://x"))[0]) == 416
+
+
+def test_invite_without_contact_is_400_and_without_sdp_480(sip_rig):
+    r = sip_rig.udp(request("INVITE", call_id="noc", omit=("Contact",), body=SDP_PCMU))
+    assert _status(r[0]) == 400
+    r = sip_rig.udp(request("INVITE", call_id="nosdp"), want=2)
+    assert [_status(x) for x in r][-1] == 480
+
+
+def test_retransmitted_request_gets_the_same_answer(sip_rig):
+    data = request("OPTIONS", call_id="rt")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        a = sip_rig.udp(data, sock=s)[0]
+        b = sip_rig.udp(data, sock=s)[0]
+    assert a == b
+
+
+def test_invite_flood_beyond_sessions_per_second_gets_503(tmp_path):
+    base = start_rig(tmp_path, switch_settings={"sessions-per-second": "3"})
+    with running_switch(base, MODULES) as sw:
+        rig = Rig(sw, base)
+        statuses = []
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = str(s.getsockname()[1]).encode()
+            for i in range(15):
+                s.sendto(request("INVITE", call_id=f"flood{i}", body=SDP_PCMU, uri="sip:7005@127.0.0.1")
+                         .replace(b"PORT", port), ("127.0.0.1", rig.port))
+            for r in recv_replies(s, 60, 10):
+                st = _status(r)
+                if st >= 200:
+                    statuses.append(st)
+                    if len(statuses) == 15:
+                        break
+        assert len(statuses) == 15
+        assert 503 in statuses and 486 in statuses
+        assert set(statuses) <= {486, 503}
+        assert wait_until(lambda: not sw.sessions, 10)
+        assert rig.udp(request("OPTIONS", call_id="alive"))[0].startswith("SIP/2.0 200")
