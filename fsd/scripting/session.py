@@ -636,8 +636,11 @@ def _originate_into(o: ScriptSession, dial: str, originator: Any, timeout: int) 
     leg = res.session
     leg.set_state("CS_SOFT_EXECUTE")
     deadline = time.monotonic() + 5
-    while leg.up() and leg.running_state != "CS_SOFT_EXECUTE" and time.monotonic() < deadline:
-        leg.wait_for(lambda: leg.running_state == "CS_SOFT_EXECUTE", 0.05)
+    # entering a state notifies the leg's condition: no polling
+    while (leg.up() and not leg.transferring and leg.running_state != "CS_SOFT_EXECUTE"
+           and time.monotonic() < deadline):
+        if not leg.wait_for(lambda: leg.running_state == "CS_SOFT_EXECUTE", deadline - time.monotonic()):
+            leg.clear_break()
     o.attach(leg, True, "SUCCESS")
     return True
 

@@ -77,6 +77,9 @@ class CoreApis:
             f"min idle cpu 0.00/{_idle_cpu():.2f}",
             f"Current Stack Size/Max 240K/{stack_k}",
         ]
+        drops = dict(getattr(sw, "session_queue_drops", {}) or {})
+        if drops:  # fsd's own line, only once a per-session queue has overflowed
+            lines.append("session queue drops: " + " ".join(f"{k}={v}" for k, v in sorted(drops.items())))
         for extra in sw.modules.broadcast("fsd_status_lines", switch=sw):
             lines.extend(extra or [])
         stream.write("\n".join(lines) + "\n")
