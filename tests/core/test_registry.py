@@ -126,3 +126,51 @@ def test_first_result_skips_a_raising_module_and_stops_at_the_first_answer(tmp_p
 def test_contract_version_is_exported():
     assert fsd.CONTRACT_VERSION >= (1, 1)
     assert fsd.hookspecs.CONTRACT_VERSION == fsd.CONTRACT_VERSION
+
+
+def test_a_modules_file_format_is_read_by_playback(tmp_path):
+    """add_file_format fills switch.file_formats, and playback opens .ext files with it
+    (before the built-in formats); after the module goes, the extension is unknown."""
+    import numpy as np
+
+    from fsd.media.files import AudioReader
+    from fsd.testing import EventLog, originate, wait_until
+
+    opened: list[str] = []
+
+    class Tone(AudioReader):
+        def __init__(self, path: str, rate: int) -> None:
+            self.path, self.rate, self.length, self.pos = path, rate, rate // 5, 0
+
+        def read(self, n: int) -> np.ndarray:
+            k = max(0, min(n, self.length - self.pos))
+            self.pos += k
+            return np.full(k, 1000, dtype=np.int16)
+
+        def tell(self) -> int:
+            return self.pos
+
+    def reader(path: str, rate: int) -> Tone:
+        opened.append(path)
+        return Tone(path, rate)
+
+    sound = tmp_path / "beep.fsdtone"
+    sound.write_bytes(b"")
+    with running_switch(tmp_path / "base", ["mod_commands", "mod_dptools", "mod_loopback"]) as sw:
+        log = EventLog(sw)
+        fmt = ModuleInterface("mod_fmt", sw)
+        fmt.add_file_format(".FSDTONE", reader)
+        assert sw.file_formats["fsdtone"].module == "mod_fmt"
+        uuid, out = originate(sw, f"null/fmt &playback({sound})")
+        assert uuid, out
+        done = log.wait("CHANNEL_EXECUTE_COMPLETE", uuid, Application="playback")
+        assert done[0].get_header("Application-Response") == "FILE PLAYED"
+        assert opened == [str(sound)]
+        sw.api_execute(f"uuid_kill {uuid}")
+        fmt.remove_interfaces()
+        uuid, out = originate(sw, f"null/fmt2 &playback({sound})")
+        done = log.wait("CHANNEL_EXECUTE_COMPLETE", uuid, Application="playback")
+        assert done[0].get_header("Application-Response") == "PLAYBACK ERROR"
+        assert opened == [str(sound)]
+        sw.api_execute(f"uuid_kill {uuid}")
+        assert wait_until(lambda: not sw.sessions)
