@@ -95,6 +95,7 @@ class Session(ChannelData, SessionQueues):
         self._private_events: deque[Event] = deque()
         self._dtmf: deque[tuple[str, int]] = deque()
         self.queue_drops: dict[str, int] = {}
+        self._private: dict[str, Any] = {}
         self._break = False
         self._state_listeners: list[Callable[[Session, str], None]] = []
         # None once fired: a listener added later runs at once (each runs exactly once).
@@ -205,6 +206,20 @@ class Session(ChannelData, SessionQueues):
         if low == "state":
             return self.running_state
         return prof.get_field(low)
+
+    def get_private(self, key: str) -> Any:
+        """A module's own data kept on the channel (FreeSWITCH's channel private)."""
+        with self.lock:
+            return self._private.get(key)
+
+    def set_private(self, key: str, value: Any) -> Any:
+        """Store (None removes) a module's data on the channel; returns ``value``."""
+        with self.lock:
+            if value is None:
+                self._private.pop(key, None)
+            else:
+                self._private[key] = value
+        return value
 
     def var_true(self, name: str) -> bool:
         return is_true(self.get_variable(name))

@@ -15,8 +15,9 @@ DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 @pytest.fixture
-def browser(tmp_path):
+def browser(tmp_path, monkeypatch):
     webdriver = pytest.importorskip("selenium.webdriver")
+    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must never download
     from selenium.webdriver.chrome.service import Service
 
     if not shutil.which(CHROMIUM) or not shutil.which(DRIVER):
