@@ -198,6 +198,7 @@ class ModuleInterface:
         api: Callable[..., Any] | None = None,
         background: Callable[..., Any] | None = None,
         background_api: str = "",
+        declare_background_api: bool = True,
         inline: Callable[..., Any] | None = None,
         hangup_hook: Callable[..., Any] | None = None,
         expand: Callable[..., Any] | None = None,
@@ -209,8 +210,10 @@ class ModuleInterface:
     ) -> LanguageInterface:
         """Register script language ``name``; see :class:`LanguageInterface`.  Also
         declares, for the entry points given, the application ``name``, the API ``name``
-        and the API ``background_api`` (``<name>run`` by default) — so one call is all a
-        language module needs for the dialplan, the CLI, ``${name(...)}`` and hooks."""
+        and the API ``background_api`` (``<name>run`` by default; ``"+OK"`` on start; pass
+        ``declare_background_api=False`` to declare it yourself with other texts) — so one
+        call is all a language module needs for the dialplan, the CLI, ``${name(...)}``
+        and hooks."""
         key = name.lower()
         exts = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
         bg_name = background_api or (f"{key}run" if background is not None else "")
@@ -223,7 +226,7 @@ class ModuleInterface:
                                  syntax, app_flags)
         if api is not None:
             self.add_api(key, api_description or "run a script as an api function", syntax, api)
-        if background is not None:
+        if background is not None and declare_background_api:
             def run_bg(args: str, session: Any, stream: Any) -> bool | None:
                 if not args or not args.strip():
                     stream.write("-ERR no args specified!\n")

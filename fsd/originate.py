@@ -9,6 +9,7 @@ bounds the ringing; ``ignore_early_media``, ``continue_on_fail`` and
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -254,23 +255,33 @@ def _dialstatus(cause: str) -> str:
 def _wait_for_answer(legs: list[Session], timeout: int, early_ok: bool,
                      originator: Session | None) -> tuple[Session | None, str]:
     deadline = time.monotonic() + max(1, timeout)
-    cause = "NO_ANSWER"
-    while time.monotonic() < deadline:
-        alive = [leg for leg in legs if leg.up()]
-        for leg in legs:
-            # An answered leg is a success even if it already hung up again.
-            if leg.answered() or (early_ok and leg.up() and leg.early_media()):
-                return leg, "SUCCESS"
-        if not alive:
-            causes_seen = [leg.hangup_cause for leg in legs if leg.hangup_cause]
-            return None, causes_seen[-1] if causes_seen else "NORMAL_CLEARING"
-        if originator is not None and originator.hungup():
-            return None, "ORIGINATOR_CANCEL"
-        leg = alive[0]
-        with leg.cond:
-            leg.cond.wait(0.02)
+    # Every leg (and the originator) sets ``changed`` on answer, early media, hangup and
+    # state changes: one wait covers them all, no polling.
+    changed = threading.Event()
+    watched = [*legs, originator] if originator is not None else list(legs)
+    for s in watched:
+        s.add_watcher(changed)
+    try:
+        while True:
+            changed.clear()  # before the checks: a change after them still wakes us
+            for leg in legs:
+                # An answered leg is a success even if it already hung up again.
+                if leg.answered() or (early_ok and leg.up() and leg.early_media()):
+                    return leg, "SUCCESS"
+            if not any(leg.up() for leg in legs):
+                causes_seen = [leg.hangup_cause for leg in legs if leg.hangup_cause]
+                return None, causes_seen[-1] if causes_seen else "NORMAL_CLEARING"
+            if originator is not None and originator.hungup():
+                return None, "ORIGINATOR_CANCEL"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            changed.wait(left)
+    finally:
+        for s in watched:
+            s.remove_watcher(changed)
     log(DEBUG, f"originate timed out after {timeout}s")
-    return None, cause
+    return None, "NO_ANSWER"
 
 
 def originate_timeout_hint(text: str | None, default: int = 60) -> int:

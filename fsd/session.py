@@ -25,14 +25,10 @@ from fsd.log import DEBUG, ERR, INFO, NOTICE, log
 from fsd.module import APP_ZOMBIE_EXEC
 from fsd.session_data import ChannelData
 from fsd.session_queues import SessionQueues
-from fsd.states import CALLSTATES, STATE_NUM, STATES  # noqa: F401  (re-exported)
+from fsd.states import CALLSTATES, CS, STATE_NUM, STATES, TEARDOWN, WAITING_STATES, ChannelState  # noqa: F401
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.switch import Switch
-
-#: States in which the session thread just services messages until told otherwise.
-_WAITING_STATES = {"CS_SOFT_EXECUTE", "CS_PARK", "CS_CONSUME_MEDIA", "CS_EXCHANGE_MEDIA",
-                   "CS_HIBERNATE"}
 
 TRUE_WORDS = {"true", "yes", "on", "1", "enabled", "active", "allow", "t", "y"}
 
@@ -85,15 +81,17 @@ class Session(ChannelData, SessionQueues):
         self.originatee_profile: CallerProfile | None = None
         self.created_epoch = int(time.time())
         self.variables: dict[str, str] = {}
-        self.state = "CS_NEW"
-        self.running_state = "CS_NEW"
+        # ``_state`` is the requested state (FreeSWITCH's channel->state), ``_running_state``
+        # the one the session thread is in; both change only in ``_set_state``.
+        self._state = CS.CS_NEW
+        self._running_state = CS.CS_NEW
         self.callstate = "DOWN"
         self._answered = False
         self._early = False
         self.hangup_cause: str | None = None
         self.hit_dialplan = direction == "inbound"
-        self.transferring = False
-        self.peer: Session | None = None
+        self._transferring = False
+        self._peer: Session | None = None
         self.media: Any = None  # a media port, attached by the media engine
         self.extension: list[tuple[str, str]] = []
         self.lock = threading.RLock()
@@ -101,12 +99,20 @@ class Session(ChannelData, SessionQueues):
         self._messages: deque[tuple[Any, Callable[[], None] | None]] = deque()
         self._private_events: deque[Event] = deque()
         self._dtmf: deque[tuple[str, int]] = deque()
+        self.queue_drops: dict[str, int] = {}
+        self._private: dict[str, Any] = {}
         self._break = False
         self._state_listeners: list[Callable[[Session, str], None]] = []
-        self._hangup_listeners: list[Callable[[Session], None]] = []
-        self._kill_listeners: list[Callable[[Session], None]] = []
+        # None once fired: a listener added later runs at once (each runs exactly once).
+        self._hangup_listeners: list[Callable[[Session], None]] | None = []
+        self._kill_listeners: list[Callable[[Session], None]] | None = []
+        self._watchers: set[threading.Event] = set()
         self.killed = False
         self.thread: threading.Thread | None = None
+        # Who runs the hangup sequence (CS_HANGUP → CS_DESTROY): "thread" once the session
+        # thread is started, "hangup" when hangup() came first; claimed under the lock.
+        self._teardown_by: str | None = None
+        self._teardown_claimed = False
         self.destroyed = threading.Event()
         self.app_lock = threading.RLock()
         self.current_app: str | None = None
@@ -154,12 +160,16 @@ class Session(ChannelData, SessionQueues):
     def start(self, initial_state: str | None = None) -> None:
         """Start the session thread.  Inbound sessions route through the dialplan;
         outbound ones wait in ``initial_state`` (default CS_CONSUME_MEDIA) for orders."""
-        target = initial_state or ("CS_ROUTING" if self.direction == "inbound" else "CS_CONSUME_MEDIA")
+        target = CS(initial_state or ("CS_ROUTING" if self.direction == "inbound" else "CS_CONSUME_MEDIA"))
         if self.direction == "outbound":
             self.fire("CHANNEL_OUTGOING")
-        self._set_state("CS_INIT")
-        self.state = target
-        self.thread = threading.Thread(target=self._run, name=f"session-{self.uuid[:8]}", daemon=True)
+        self._set_state(CS.CS_INIT)
+        self._set_state(target, enter=False)
+        with self.cond:
+            if self._teardown_by is not None:
+                return  # hung up before it started: hangup() tears it down, no thread
+            self._teardown_by = "thread"
+            self.thread = threading.Thread(target=self._run, name=f"session-{self.uuid[:8]}", daemon=True)
         self.thread.start()
 
     # -- logging ------------------------------------------------------------------
@@ -202,6 +212,20 @@ class Session(ChannelData, SessionQueues):
             return self.running_state
         return prof.get_field(low)
 
+    def get_private(self, key: str) -> Any:
+        """A module's own data kept on the channel (FreeSWITCH's channel private)."""
+        with self.lock:
+            return self._private.get(key)
+
+    def set_private(self, key: str, value: Any) -> Any:
+        """Store (None removes) a module's data on the channel; returns ``value``."""
+        with self.lock:
+            if value is None:
+                self._private.pop(key, None)
+            else:
+                self._private[key] = value
+        return value
+
     def var_true(self, name: str) -> bool:
         return is_true(self.get_variable(name))
 
@@ -221,10 +245,10 @@ class Session(ChannelData, SessionQueues):
     def ready(self) -> bool:
         """FreeSWITCH's channel_ready: not hung up, between routing and hangup, not
         transferring.  Answering is not required."""
-        if self.hangup_cause is not None or self.transferring:
+        if self.hangup_cause is not None or self._transferring:
             return False
-        n = STATE_NUM.get(self.state, 0)
-        return STATE_NUM["CS_ROUTING"] < n < STATE_NUM["CS_HANGUP"] and self.state != "CS_RESET"
+        st = self._state
+        return CS.CS_ROUTING.number < st.number < CS.CS_HANGUP.number and st is not CS.CS_RESET
 
     def up(self) -> bool:
         """Alive (not hung up) whatever the state."""
@@ -235,12 +259,46 @@ class Session(ChannelData, SessionQueues):
 
     def interrupted(self) -> bool:
         """True when a blocking operation should return: hangup, break or transfer."""
-        return self.hangup_cause is not None or self._break or self.transferring
+        return self.hangup_cause is not None or self._break or self._transferring
+
+    # -- read-only views of what only the core changes -------------------------------
+    @property
+    def state(self) -> ChannelState:
+        """The requested state (what the session thread moves to next)."""
+        return self._state
+
+    @property
+    def running_state(self) -> ChannelState:
+        """The state the session thread is in (``Channel-State``)."""
+        return self._running_state
+
+    @property
+    def transferring(self) -> bool:
+        return self._transferring
+
+    @property
+    def peer(self) -> Session | None:
+        """The bridged channel, if any (see :meth:`bridge_to`)."""
+        return self._peer
 
     # -- waiting --------------------------------------------------------------------
     def wake(self) -> None:
+        """Wake whatever waits on this channel: its own thread and any watcher."""
         with self.cond:
             self.cond.notify_all()
+            watchers = list(self._watchers)
+        for w in watchers:
+            w.set()
+
+    def add_watcher(self, event: threading.Event) -> None:
+        """``event`` is set on every change worth re-checking (answer, early media, hangup,
+        state): lets one thread wait for several channels at once (originate)."""
+        with self.cond:
+            self._watchers.add(event)
+
+    def remove_watcher(self, event: threading.Event) -> None:
+        with self.cond:
+            self._watchers.discard(event)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
         """Wait until ``predicate()`` or interruption or timeout; returns predicate()."""
@@ -254,7 +312,7 @@ class Session(ChannelData, SessionQueues):
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return predicate()
-                self.cond.wait(remaining if remaining is not None else 1.0)
+                self.cond.wait(remaining)
 
     def sleep(self, ms: int) -> bool:
         """Sleep ``ms`` milliseconds; False when interrupted."""
@@ -274,38 +332,71 @@ class Session(ChannelData, SessionQueues):
         self._break = False
 
     # -- state ------------------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
-        old = self.running_state
-        self.state = state
-        self.running_state = state
-        if old != state:
-            self.log(DEBUG, f"State Change {old} -> {state}")
-            self.fire("CHANNEL_STATE")
-            for cb in list(self._state_listeners):
-                try:
-                    cb(self, state)
-                except Exception as e:
-                    self.log(ERR, f"state listener failed: {e}")
+    def _set_state(self, new: ChannelState | str, *, enter: bool = True) -> bool:
+        """The one transition method: every change of ``state``/``running_state`` is made
+        here, under the session lock.  ``enter=False`` only *requests* ``new`` (the session
+        thread moves there); ``enter=True`` moves the calling thread (the session's own,
+        or the hanging-up thread of a session that never started) into it.
 
-    def set_state(self, state: str) -> None:
-        """Request a state; the session thread moves there."""
+        Refused (False): anything before CS_HANGUP once hung up, anything but CS_ROUTING
+        while a transfer is pending, and any step back during teardown — so CS_HANGUP,
+        CS_REPORTING and CS_DESTROY are each entered exactly once, in that order.
+        The event, the state listeners and the broadcast hook run after the lock is let go."""
+        new = CS(new)
         with self.cond:
-            if self.hangup_cause is not None and STATE_NUM[state] < STATE_NUM["CS_HANGUP"]:
-                return
-            if self.transferring and state != "CS_ROUTING":
-                return  # a pending transfer wins over a later state request
-            self.state = state
+            old = self._running_state
+            if old is CS.CS_DESTROY:
+                return False
+            if new in TEARDOWN:
+                if old in TEARDOWN and new.number <= old.number:
+                    return enter is False  # a request for where teardown already is
+            else:
+                if self.hangup_cause is not None:
+                    return False
+                if self._transferring and new is not CS.CS_ROUTING:
+                    return False  # a pending transfer wins over a later state request
+            self._state = new
+            if enter:
+                self._running_state = new
+                if new is CS.CS_ROUTING:
+                    self._transferring = False
             self.cond.notify_all()
+            watchers = list(self._watchers)
+            listeners = list(self._state_listeners) if enter and old is not new else ()
+        for w in watchers:
+            w.set()
+        if not enter or old is new:
+            return True
+        # -- outside the lock: tell the world (log, CHANNEL_STATE, listeners, hook) --------
+        self.log(DEBUG, f"State Change {old} -> {new}")
+        self.fire("CHANNEL_STATE")
+        for cb in listeners:
+            try:
+                cb(self, new)
+            except Exception as e:
+                self.log(ERR, f"state listener failed: {e}")
+        return True
 
-    def enter_state(self, state: str) -> bool:
+    def set_state(self, state: ChannelState | str) -> bool:
+        """Request a state; the session thread moves there (False when refused)."""
+        return self._set_state(state, enter=False)
+
+    def enter_state(self, state: ChannelState | str) -> bool:
         """Move this (the session's own) thread into ``state`` now, unless a hangup or a
         transfer is pending — which must win.  Returns False when it did not."""
-        with self.cond:
-            if self.hangup_cause is not None or self.transferring:
-                return False
-            self.state = state
-        self._set_state(state)
-        return True
+        return self._set_state(state)
+
+    def service(self, state: ChannelState | str) -> None:
+        """Wait in a servicing state (park…), running queued messages, until the state
+        changes, the channel hangs up or is transferred.  Call from the session's thread."""
+        state = CS(state)
+        while self.hangup_cause is None and self._state is state:
+            if self._messages:
+                self.process_messages()
+                continue
+            with self.cond:
+                if self.hangup_cause is None and self._state is state and not self._messages:
+                    self.cond.wait()
 
     def set_callstate(self, callstate: str) -> None:
         if callstate == self.callstate:
@@ -318,18 +409,35 @@ class Session(ChannelData, SessionQueues):
         self.switch.events.fire(ev)
 
     def add_state_listener(self, cb: Callable[[Session, str], None]) -> None:
-        self._state_listeners.append(cb)
+        """``cb(session, state)`` after each state the session enters (and on a transfer
+        request, with CS_ROUTING), in the thread that made the change."""
+        with self.cond:
+            self._state_listeners.append(cb)
 
     def remove_state_listener(self, cb: Callable[[Session, str], None]) -> None:
-        if cb in self._state_listeners:
-            self._state_listeners.remove(cb)
+        with self.cond:
+            if cb in self._state_listeners:
+                self._state_listeners.remove(cb)
 
     def add_hangup_listener(self, cb: Callable[[Session], None]) -> None:
-        """Called once, in the thread that hangs the channel up."""
-        if self.hangup_cause is not None:
+        """``cb(session)`` runs exactly once: in the thread that hangs the channel up, or
+        at once (in this thread) when the listeners have already been run."""
+        with self.cond:
+            if self._hangup_listeners is not None:
+                self._hangup_listeners.append(cb)
+                return
+        self._call_listener(cb, "hangup")
+
+    def remove_hangup_listener(self, cb: Callable[[Session], None]) -> None:
+        with self.cond:
+            if self._hangup_listeners is not None and cb in self._hangup_listeners:
+                self._hangup_listeners.remove(cb)
+
+    def _call_listener(self, cb: Callable[[Session], None], what: str) -> None:
+        try:
             cb(self)
-            return
-        self._hangup_listeners.append(cb)
+        except Exception as e:
+            self.log(ERR, f"{what} listener failed: {e}\n{traceback.format_exc()}")
 
     # -- answer / progress ---------------------------------------------------------------
     def answer(self) -> bool:
@@ -410,7 +518,7 @@ class Session(ChannelData, SessionQueues):
 
     # -- hangup -----------------------------------------------------------------------
     def hangup(self, cause: str | int = "NORMAL_CLEARING") -> bool:
-        """Hang up with a cause (name or number); the first hangup wins."""
+        """Hang up with a cause (name or number); the first hangup wins (False after)."""
         name = causes.str2cause(cause)
         with self.cond:
             if self.hangup_cause is not None:
@@ -419,12 +527,18 @@ class Session(ChannelData, SessionQueues):
             self.caller_profile.hungup_time = now_us()
             self.variables["hangup_cause"] = name
             self.variables["hangup_cause_q850"] = str(causes.q850(name))
-            self.state = "CS_HANGUP"
-            self.cond.notify_all()
+            self._set_state(CS.CS_HANGUP, enter=False)
+            # A session whose thread was never started is torn down by this thread; a
+            # start() that comes later sees the claim and starts no thread.
+            teardown_here = self._teardown_by is None
+            if teardown_here:
+                self._teardown_by = "hangup"
+        self.wake()
         self.log(NOTICE, f"Hangup {self.name} [{self.running_state}] [{name}]")
         self.set_callstate("HANGUP")
-        if self.peer is not None:
-            self.peer.wake()  # the bridge on the other side ends now, not at its next poll
+        peer = self._peer
+        if peer is not None:
+            peer.wake()  # the bridge on the other side ends now, not at its next poll
         ev = self.new_event("CHANNEL_HANGUP")
         self.switch.events.fire(ev)
         if self.media is not None and hasattr(self.media, "close"):
@@ -436,38 +550,38 @@ class Session(ChannelData, SessionQueues):
             self.tech.on_hangup(self, name)
         except Exception as e:
             self.log(ERR, f"endpoint hangup failed: {e}")
-        for cb in self._hangup_listeners:
-            try:
-                cb(self)
-            except Exception as e:
-                self.log(ERR, f"hangup listener failed: {e}\n{traceback.format_exc()}")
-        self._hangup_listeners.clear()
-        if self.thread is None:
-            self._finish_without_thread()
+        with self.cond:
+            listeners, self._hangup_listeners = self._hangup_listeners or [], None
+        for cb in listeners:
+            self._call_listener(cb, "hangup")
+        if teardown_here:
+            self._hangup_sequence()
         return True
 
     def kill(self, cause: str | int = "NORMAL_CLEARING") -> bool:
         """Kill the channel from outside (``uuid_kill``): hang up, and tell whatever runs
-        on its behalf (scripts) to stop even if it never touches the channel again."""
-        self.killed = True
-        for cb in list(self._kill_listeners):
-            try:
-                cb(self)
-            except Exception as e:
-                self.log(ERR, f"kill listener failed: {e}")
+        on its behalf (scripts) to stop even if it never touches the channel again.
+        Kill listeners run once, on the first kill."""
+        with self.cond:
+            self.killed = True
+            listeners, self._kill_listeners = self._kill_listeners or [], None
+        for cb in listeners:
+            self._call_listener(cb, "kill")
         return self.hangup(cause)
 
     def add_kill_listener(self, cb: Callable[[Session], None]) -> None:
-        """``cb(session)`` runs when the channel is killed (see :meth:`kill`)."""
-        self._kill_listeners.append(cb)
+        """``cb(session)`` runs when the channel is killed (see :meth:`kill`); at once if
+        it already was."""
+        with self.cond:
+            if self._kill_listeners is not None:
+                self._kill_listeners.append(cb)
+                return
+        self._call_listener(cb, "kill")
 
     def remove_kill_listener(self, cb: Callable[[Session], None]) -> None:
-        if cb in self._kill_listeners:
-            self._kill_listeners.remove(cb)
-
-    def _finish_without_thread(self) -> None:
-        """A session that never started its thread is torn down by the hanging-up thread."""
-        self._hangup_sequence()
+        with self.cond:
+            if self._kill_listeners is not None and cb in self._kill_listeners:
+                self._kill_listeners.remove(cb)
 
     # -- transfer -------------------------------------------------------------------------
     def transfer(self, extension: str, dialplan: str | None = None, context: str | None = None) -> bool:
@@ -486,22 +600,45 @@ class Session(ChannelData, SessionQueues):
         entry = f"{int(time.time())}:{self.uuid}:bl_xfer:{extension}/{new.context}/{new.dialplan}"
         self.set_variable("transfer_history", f"{hist}|:{entry}" if hist else entry)
         with self.cond:
+            if self.hangup_cause is not None:
+                return False
             self.caller_profile = new
             self.profiles.append(new)
-            self.transferring = True
-            self.state = "CS_ROUTING"
-            self.cond.notify_all()
-        for cb in list(self._state_listeners):
+            self._transferring = True
+            self._set_state(CS.CS_ROUTING, enter=False)
+            listeners = list(self._state_listeners)
+        for cb in listeners:  # a transfer is announced when requested (Lua hangup hooks)
             try:
-                cb(self, "CS_ROUTING")
+                cb(self, CS.CS_ROUTING)
             except Exception as e:
                 self.log(ERR, f"state listener failed: {e}")
-        if self.peer is not None:
+        if self._peer is not None:
             self.break_()
         if self.media is not None:
             self.media.break_media()
         self.log(NOTICE, f"Transfer {self.name} to {new.dialplan}[{extension}@{new.context}]")
         return True
+
+    # -- call control: bridging (fsd/bridge.py) ----------------------------------------------
+    def bridge_to(self, other: Session, *, own_other: bool = False) -> str:
+        """Bridge this channel to ``other`` until one side leaves, a transfer or a break;
+        call it from this channel's thread.  Returns the cause that ended the bridge.
+        ``own_other``: ``other`` was originated for this bridge and hangs up with us."""
+        from fsd import bridge
+
+        return bridge.bridge(self, other, own_other)
+
+    def request_bridge(self, other: Session) -> None:
+        """From any thread (``uuid_bridge``): this channel's thread bridges it to ``other``."""
+        from fsd import bridge
+
+        bridge.request_bridge(self, other)
+
+    def unbridge(self) -> bool:
+        """Break this channel's bridge; both sides go on (False when not bridged)."""
+        from fsd import bridge
+
+        return bridge.unbridge(self)
 
     # -- applications ---------------------------------------------------------------------
     def execute(self, app_name: str, data: str = "", *, expand: bool = True) -> bool:
@@ -557,25 +694,20 @@ class Session(ChannelData, SessionQueues):
 
     def _state_loop(self) -> None:
         while self.hangup_cause is None:
-            target = self.state
-            if target == "CS_ROUTING":
-                self.transferring = False
-                self._set_state("CS_ROUTING")
-                self._route()
-            elif target == "CS_EXECUTE":
-                self._set_state("CS_EXECUTE")
-                self._execute_extension()
-            elif target in _WAITING_STATES:
-                self._set_state(target)
-                self._service(target)
-            elif target == "CS_RESET":
-                self._set_state("CS_RESET")
-                self.state = "CS_EXECUTE" if self.extension else "CS_PARK"
-            elif target in ("CS_HANGUP", "CS_REPORTING", "CS_DESTROY"):
+            target = self._state
+            if target is CS.CS_ROUTING:
+                if self._set_state(CS.CS_ROUTING):
+                    self._route()
+            elif target is CS.CS_EXECUTE:
+                if self._set_state(CS.CS_EXECUTE):
+                    self._execute_extension()
+            elif target is CS.CS_RESET:
+                if self._set_state(CS.CS_RESET):
+                    self._set_state(CS.CS_EXECUTE if self.extension else CS.CS_PARK, enter=False)
+            elif target in TEARDOWN:
                 return
-            else:
-                self._set_state(target)
-                self._service(target)
+            elif self._set_state(target):  # WAITING_STATES and the rest: service them
+                self.service(target)
 
     def _route(self) -> None:
         """Hunt the dialplan(s) named in the caller profile ("XML", "XML,LUA"…)."""
@@ -594,8 +726,8 @@ class Session(ChannelData, SessionQueues):
             except Exception as e:
                 self.log(ERR, f"dialplan {dp_name} failed: {e}\n{traceback.format_exc()}")
                 extension = None
-            if self.hangup_cause is not None or self.state != "CS_ROUTING":
-                if self.state == "CS_ROUTING" and self.transferring:
+            if self.hangup_cause is not None or self._state is not CS.CS_ROUTING:
+                if self._state is CS.CS_ROUTING and self._transferring:
                     return  # an inline transfer: route again
                 if self.hangup_cause is not None:
                     return
@@ -603,57 +735,53 @@ class Session(ChannelData, SessionQueues):
                 break
         if self.hangup_cause is not None:
             return
-        if self.transferring:
+        if self._transferring:
             return
         if not extension:
             self.log(NOTICE, f"No Route, Aborting [{prof.destination_number}@{prof.context}]")
             self.hangup("NO_ROUTE_DESTINATION")
             return
         self.extension = list(extension)
-        if self.state == "CS_ROUTING":
-            self.state = "CS_EXECUTE"
+        with self.cond:
+            if self._state is CS.CS_ROUTING:
+                self._set_state(CS.CS_EXECUTE, enter=False)
 
     def _execute_extension(self) -> None:
         steps = list(self.extension)
         for app, data in steps:
-            if self.hangup_cause is not None or self.state != "CS_EXECUTE" or self.transferring:
+            if self.hangup_cause is not None or self._state is not CS.CS_EXECUTE or self._transferring:
                 break
             self.process_messages()
             self.clear_break()
             self.execute(app, data)
-        if self.hangup_cause is None and self.state == "CS_EXECUTE" and not self.transferring:
+        if self.hangup_cause is None and self._state is CS.CS_EXECUTE and not self._transferring:
             self.process_messages()
-            if self.state == "CS_EXECUTE" and self.hangup_cause is None:
+            if self._state is CS.CS_EXECUTE and self.hangup_cause is None:
                 self.log(NOTICE, f"{self.name} has executed the last dialplan instruction, hanging up.")
                 self.hangup("NORMAL_CLEARING")
 
-    def _service(self, state: str) -> None:
-        """Wait in a servicing state, running queued messages, until the state changes."""
-        while self.hangup_cause is None and self.state == state:
-            if self._messages:
-                self.process_messages()
-                continue
-            with self.cond:
-                if self.hangup_cause is None and self.state == state and not self._messages:
-                    self.cond.wait(1.0)
-
     def _hangup_sequence(self) -> None:
-        if self.destroyed.is_set():
-            return
-        self._set_state("CS_HANGUP")
+        """CS_HANGUP → CS_REPORTING → CS_DESTROY, run once: by the session thread when it
+        ends, or by hangup() for a session whose thread never started."""
+        with self.cond:
+            if self._teardown_claimed:
+                return
+            self._teardown_claimed = True
+        if self.hangup_cause is None:
+            self.hangup("NORMAL_CLEARING")  # the thread ended on its own (CS_HANGUP request)
+        self._set_state(CS.CS_HANGUP)
         self._api_hook("api_hangup_hook")
-        self._set_state("CS_REPORTING")
+        self._set_state(CS.CS_REPORTING)
         ev = self.new_event("CHANNEL_HANGUP_COMPLETE")
         self.switch.events.fire(ev)
         self._api_hook("api_reporting_hook")
-        self._set_state("CS_DESTROY")
+        self._set_state(CS.CS_DESTROY)
         try:
             self.tech.on_destroy(self)
         except Exception as e:
             self.log(ERR, f"endpoint destroy failed: {e}")
         self.fire("CHANNEL_DESTROY")
-        with self.switch.sessions_lock:
-            self.switch.sessions.pop(self.uuid, None)
+        self.switch.forget_session(self)
         self.switch.modules.broadcast("fsd_session_destroyed", switch=self.switch, session=self)
         self.destroyed.set()
         self.log(INFO, f"Session {self.name} Ended")

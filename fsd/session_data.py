@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from fsd.events import Event
-from fsd.states import STATE_NUM
+from fsd.states import CS
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.session import Session
@@ -27,7 +27,7 @@ class ChannelData:
         self.switch.events.fire(self.new_event(name))
 
     def answer_state(self) -> str:
-        if STATE_NUM.get(self.running_state, 0) >= STATE_NUM["CS_HANGUP"] or self.hangup_cause:
+        if self.running_state.number >= CS.CS_HANGUP.number or self.hangup_cause:
             return "hangup"
         if self._answered:
             return "answered"
@@ -38,7 +38,7 @@ class ChannelData:
     def basic_event_data(self, ev: Event) -> None:
         ev.add_header("Channel-State", self.running_state)
         ev.add_header("Channel-Call-State", self.callstate)
-        ev.add_header("Channel-State-Number", str(STATE_NUM.get(self.state, 0)))
+        ev.add_header("Channel-State-Number", str(self.state.number))
         ev.add_header("Channel-Name", self.name)
         ev.add_header("Unique-ID", self.uuid)
         ev.add_header("Call-Direction", self.direction)

@@ -1,7 +1,12 @@
 """A session's queues: sendmsg messages, private events and DTMF (mixed into Session).
 
 Other threads only *queue* here; the session's own thread runs what was queued
-(``process_messages``) when it services its state, between applications or in park."""
+(``process_messages``) when it services its state, between applications or in park.
+
+Every queue is bounded with FreeSWITCH's lengths (its message queue, private event queue
+and DTMF queue): when one is full the new item is dropped, counted in the session's
+``queue_drops`` and the switch's ``session_queue_drops``, and logged (first drop, then
+every 100th) — a stuck channel cannot eat the daemon's memory."""
 
 from __future__ import annotations
 
@@ -10,6 +15,11 @@ from typing import Any
 
 from fsd.events import Event
 from fsd.log import DEBUG, ERR, WARNING
+
+#: Queue lengths (FreeSWITCH: SWITCH_MESSAGE_QUEUE_LEN, SWITCH_EVENT_QUEUE_LEN, the DTMF queue).
+MAX_MESSAGES = 9999
+MAX_PRIVATE_EVENTS = 256
+MAX_DTMF = 128
 
 
 class SessionQueues:
@@ -24,11 +34,17 @@ class SessionQueues:
             self.hangup(cause)
             return
         with self.cond:
-            if priority:
-                self._messages.appendleft((msg, None))
+            if len(self._messages) >= MAX_MESSAGES:
+                full = True
             else:
-                self._messages.append((msg, None))
+                full = False
+                if priority:
+                    self._messages.appendleft((msg, None))
+                else:
+                    self._messages.append((msg, None))
             self.cond.notify_all()
+        if full:
+            self._dropped("messages")
 
     def queue_app(self, app: str, data: str = "", priority: bool = False) -> None:
         ev = Event("COMMAND", standard_headers=False)
@@ -36,6 +52,17 @@ class SessionQueues:
         ev.add_header("execute-app-name", app)
         ev.add_header("execute-app-arg", data)
         self.queue_message(ev, priority)
+
+    def _dropped(self, queue: str) -> None:
+        """Count (session and switch) and log one item dropped from a full queue."""
+        with self.cond:
+            n = self.queue_drops[queue] = self.queue_drops.get(queue, 0) + 1
+        sw = self.switch
+        with sw.sessions_lock:
+            drops = sw.session_queue_drops
+            drops[queue] = drops.get(queue, 0) + 1
+        if n == 1 or n % 100 == 0:
+            self.log(WARNING, f"{queue} queue of {self.name} is full: {n} dropped so far")
 
     def has_messages(self) -> bool:
         return bool(self._messages)
@@ -109,8 +136,13 @@ class SessionQueues:
     def queue_event(self, event: Event) -> None:
         """Queue an event to this session (input callbacks see it; ESL divert_events)."""
         with self.cond:
-            self._private_events.append(event)
+            full = len(self._private_events) >= MAX_PRIVATE_EVENTS
+            if not full:
+                self._private_events.append(event)
             self.cond.notify_all()
+        if full:
+            self._dropped("events")
+            return
         if self.media is not None:
             self.media.wake()  # a waiting playback/sleep polls the queue at once
         listener = getattr(self, "divert_listener", None)
@@ -136,11 +168,17 @@ class SessionQueues:
                 self.media.queue_dtmf(d, duration_ms * 8, source)
             self.wake()
             return
+        taken = ""
         with self.cond:
             for d in digits:
+                if len(self._dtmf) >= MAX_DTMF:
+                    break
                 self._dtmf.append((d, duration_ms))
+                taken += d
             self.cond.notify_all()
-        for d in digits:
+        for _ in digits[len(taken):]:
+            self._dropped("dtmf")
+        for d in taken:
             self._fire_dtmf(d, duration_ms, source)
 
     def _fire_dtmf(self, digit: str, duration_ms: int, source: str) -> None:

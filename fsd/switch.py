@@ -104,8 +104,12 @@ class Switch:
         # Sessions (the call model fills these; see fsd/session.py).
         self.sessions: dict[str, Any] = {}
         self.sessions_lock = threading.RLock()
+        # Notified whenever a session leaves the table (hangup_all waits on it).
+        self.sessions_changed = threading.Condition(self.sessions_lock)
         self.session_count_total = 0
         self.session_peak = 0
+        #: Items dropped from full per-session queues, by queue (messages, events, dtmf).
+        self.session_queue_drops: dict[str, int] = {}
         self.session_peak_5min = 0
         self._session_starts: deque[float] = deque()
         self.sps_peak = 0
@@ -266,8 +270,7 @@ class Switch:
         self.modules.unload_all()
         self.running = False
         self.api.shutdown()
-        time.sleep(0.05)  # let the last events reach their subscribers
-        self.events.stop()
+        self.events.stop()  # delivers what is still queued before the thread ends
         if self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
         if self._loop_thread:
@@ -284,10 +287,21 @@ class Switch:
                 s.hangup(cause)
             except Exception as e:
                 log(ERR, f"hangup of {getattr(s, 'uuid', '?')} failed: {e}")
-        deadline = time.time() + wait
-        while self.sessions and time.time() < deadline:
-            time.sleep(0.01)
+        deadline = time.monotonic() + wait
+        with self.sessions_changed:
+            while self.sessions:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log(ERR, f"{len(self.sessions)} session(s) still up after hangup_all")
+                    break
+                self.sessions_changed.wait(left)
         return len(sessions)
+
+    def forget_session(self, session: Any) -> None:
+        """Remove a destroyed session from the table (the session's teardown calls this)."""
+        with self.sessions_changed:
+            self.sessions.pop(session.uuid, None)
+            self.sessions_changed.notify_all()
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self.loop)

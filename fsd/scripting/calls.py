@@ -17,9 +17,7 @@ def bridge(ctx: Any, a: Any, b: Any) -> None:
         return
     if sa.direction == "inbound" and not (sa.answered() or sa.early_media()):
         sa.pre_answer()
-    from fsd_modules.mod_dptools.bridging import bridge_sessions
-
-    bridge_sessions(sa, sb)
+    sa.bridge_to(sb)
     if ctx.killed():
         raise ScriptKilled(ctx.kill_reason)
     a.check_hangup_hook()

@@ -209,17 +209,7 @@ class CallControl:
         if a is None or b is None:
             stream.write(f"-ERR Invalid uuid {words[0] if a is None else words[1]}\n")
             return
-        from fsd_modules.mod_dptools.bridging import bridge_sessions
-
-        def run() -> None:
-            bridge_sessions(a, b)
-
-        for s in (a, b):
-            s.break_()
-        a.queue_message(run, priority=True)
-        if a.state not in ("CS_PARK", "CS_SOFT_EXECUTE", "CS_CONSUME_MEDIA", "CS_EXECUTE"):
-            a.set_state("CS_PARK")
-        b.set_state("CS_EXCHANGE_MEDIA")
+        a.request_bridge(b)
         stream.write(f"+OK {b.uuid}\n")
 
     def uuid_send_dtmf(self, args: str, session: Any, stream: Stream) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fsd_modules.mod_commands.show import render
+from fsd_modules.mod_commands.show import html_start, http_format, render, render_html
 
 from fsd.api import Stream
 
@@ -50,8 +50,15 @@ def show_channels(switch: Any, what: str, words: list[str], fmt: str, delim: str
                 seen.add(peer.uuid)
             rows.append([row.get(c, "") for c in CHANNEL_COLUMNS]
                         + [prow.get(c, "") for c in CHANNEL_COLUMNS])
-    if words and words[0].lower() == "count":
+    count_only = bool(words) and words[0].lower() == "count"
+    cols = CHANNEL_COLUMNS if what == "channels" else CALL_COLUMNS
+    web, api = http_format(stream)
+    if (web or api) and fmt == "csv":
+        # refreshable lists are HTML on /api/ too, as in FreeSWITCH
+        html_start(stream, api, f"FreeSWITCH {what} {'(count)' if count_only else ''}")
+        stream.write(render_html(cols, rows, count_only))
+        return
+    if count_only:
         stream.write(f"\n{len(rows)} total.\n")
         return
-    cols = CHANNEL_COLUMNS if what == "channels" else CALL_COLUMNS
     stream.write(render(cols, rows, fmt, delim))

@@ -5,13 +5,14 @@ them (behaviour reference §14.3 and the issue's list)."""
 
 from __future__ import annotations
 
+import html
 import os
 import resource
 import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
-from fsd_modules.mod_commands.show import parse_format, render
+from fsd_modules.mod_commands.show import html_start, http_format, parse_format, render, render_html
 
 from fsd import __version__
 from fsd.api import Stream, split_command
@@ -77,8 +78,16 @@ class CoreApis:
             f"min idle cpu 0.00/{_idle_cpu():.2f}",
             f"Current Stack Size/Max 240K/{stack_k}",
         ]
+        drops = dict(getattr(sw, "session_queue_drops", {}) or {})
+        if drops:  # fsd's own line, only once a per-session queue has overflowed
+            lines.append("session queue drops: " + " ".join(f"{k}={v}" for k, v in sorted(drops.items())))
         for extra in sw.modules.broadcast("fsd_status_lines", switch=sw):
             lines.extend(extra or [])
+        web, api = http_format(stream)
+        if web or api:  # over HTTP: FreeSWITCH's HTML page, on /api/ as well
+            html_start(stream, api, "FreeSWITCH Status")
+            stream.write("<br>\n".join(html.escape(line, quote=False) for line in lines) + "\n")
+            return
         stream.write("\n".join(lines) + "\n")
 
     # -- show -----------------------------------------------------------------------
@@ -134,6 +143,11 @@ class CoreApis:
                          "[count]|channels [count|like <match string>]|calls|detailed_calls|"
                          "bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|"
                          "modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n")
+            return None
+        web, _api = http_format(stream)
+        if web and fmt == "csv":
+            html_start(stream, False, f"FreeSWITCH {what} ")
+            stream.write(render_html(cols, rows))
             return None
         stream.write(render(cols, rows, fmt, delim))
         return None

@@ -144,7 +144,7 @@ def park(session: Session, data: str) -> None:
     if not session.enter_state("CS_PARK"):
         return  # hung up or transferred meanwhile
     session.fire("CHANNEL_PARK")
-    session._service("CS_PARK")
+    session.service("CS_PARK")
     if session.up():
         session.fire("CHANNEL_UNPARK")
 
@@ -238,8 +238,6 @@ def flush_dtmf(session: Session, data: str) -> None:
 
 def bridge(session: Session, data: str) -> None:
     """Originate ``data`` and bridge the caller to whoever answers."""
-    from fsd_modules.mod_dptools.bridging import bridge_sessions
-
     if not data.strip():
         session.log(WARNING, "bridge: no dial string")
         return
@@ -254,7 +252,7 @@ def bridge(session: Session, data: str) -> None:
         if not session.var_true("continue_on_fail") and not _continue_on(session, cause):
             session.hangup(cause)
         return
-    bridge_sessions(session, result.session, own_b_leg=True)
+    session.bridge_to(result.session, own_other=True)
 
 
 def _continue_on(session: Session, cause: str) -> bool:

@@ -408,6 +408,8 @@ def _connect(lst: Listener) -> None:
     ev.add_header("Control", "full" if lst.full else "single-channel")
     lst.write(ev.serialize("plain").encode("utf-8", "surrogateescape"))
     lst.connected.set()
+    if s is not None:
+        s.wake()  # the channel's thread waits for this connect (socket async)
 
 
 async def _sendmsg(lst: Listener, pkt: P.Packet) -> str:

@@ -16,7 +16,6 @@ import asyncio
 import itertools
 import queue
 import threading
-import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -444,12 +443,3 @@ class Listener(asyncio.Protocol):
         return {"queued": len(self.equeue), "delivered": self.delivered,
                 "lost": self.total_lost, "logs_queued": len(self.lqueue)}
 
-
-def wait_until(pred, timeout: float) -> bool:
-    """Poll ``pred`` until true or ``timeout`` (for the session-thread side)."""
-    end = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() >= end:
-            return False
-        time.sleep(0.01)
-    return True

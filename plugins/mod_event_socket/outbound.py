@@ -111,16 +111,18 @@ def _resolve(fut: asyncio.Future) -> None:
 def _run_async(lst: Listener, session: Any) -> None:
     """Async socket: wait for ``connect``, then park; queued messages run in the park.
     The park ends on hangup, transfer, or when the socket ends with ``resume``."""
-    while not lst.connected.wait(0.05):
-        if not _ready(session):
-            break
+    # ``connect`` and the socket's end wake the channel (commands.connect, Listener._finish).
+    while not lst.connected.is_set() and _ready(session):
+        if not session.wait_for(lst.connected.is_set, None):
+            session.clear_break()  # a uuid_break does not end the wait for connect
     if lst.running and _ready(session):
         if "park" in session.switch.applications:
             session.execute("park", "")
         else:  # without mod_dptools: serve the queue until hangup
             while _ready(session) and not lst.done.is_set():
                 session.process_messages()
-                session.wait_for(lambda: session.has_messages() or lst.done.is_set(), 0.2)
+                if not session.wait_for(lambda: session.has_messages() or lst.done.is_set(), None):
+                    session.clear_break()
 
 
 def _ready(session: Any) -> bool:

@@ -158,3 +158,8 @@ end
 -- Lua 5.1 names -------------------------------------------------------------------------
 unpack = table.unpack
 loadstring = load
+-- Lua 5.1-era helpers real FreeSWITCH scripts still call (docs/lua.md)
+table.getn = function(t) return #t end
+table.setn = function() end  -- a no-op, as in Lua 5.1 without LUA_COMPAT_GETN
+math.mod = math.fmod
+string.gfind = string.gmatch

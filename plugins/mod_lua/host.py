@@ -16,12 +16,27 @@ from fsd.scripting.host import ApiExecute, ScriptHost
 
 from .argv import build_search_path
 
-# Lua 5.3's compiled-in defaults (luaconf.h), used where lua.conf.xml asks for ";;".
+# Debian's lua5.3 compiled-in defaults (its luaconf.h adds the multiarch and /usr/share
+# directories), used when lua.conf.xml sets nothing or asks for ";;": Debian's lua-cjson,
+# lua-socket and lua-sql-* packages are found as a FreeSWITCH user expects.
 LUA_DEFAULT_PATH = (
     "/usr/local/share/lua/5.3/?.lua;/usr/local/share/lua/5.3/?/init.lua;"
-    "/usr/local/lib/lua/5.3/?.lua;/usr/local/lib/lua/5.3/?/init.lua;./?.lua;./?/init.lua"
+    "/usr/local/lib/lua/5.3/?.lua;/usr/local/lib/lua/5.3/?/init.lua;"
+    "/usr/share/lua/5.3/?.lua;/usr/share/lua/5.3/?/init.lua;./?.lua;./?/init.lua"
 )
-LUA_DEFAULT_CPATH = "/usr/local/lib/lua/5.3/?.so;/usr/local/lib/lua/5.3/loadall.so;./?.so"
+LUA_DEFAULT_CPATH = (
+    "/usr/local/lib/lua/5.3/?.so;/usr/lib/x86_64-linux-gnu/lua/5.3/?.so;"
+    "/usr/lib/lua/5.3/?.so;/usr/local/lib/lua/5.3/loadall.so;./?.so"
+)
+
+
+def _env_or_default(env_value: str | None, default: str) -> str:
+    """What a stand-alone lua5.3 uses without lua.conf.xml settings: LUA_PATH (";;" is the
+    default) or the default."""
+    if not env_value:
+        return default
+    return env_value.replace(";;", f";{default};", 1).replace(";;", ";")
+
 
 class LuaHost(ScriptHost):
     """The switch as the Lua bindings see it: :class:`fsd.scripting.host.ScriptHost` plus
@@ -51,7 +66,8 @@ class LuaHost(ScriptHost):
 
     def set_search_dirs(self, script_dirs: list[str], module_dirs: list[str]) -> None:
         """lua.conf.xml ``script-directory`` / ``module-directory`` values."""
-        self.package_path = build_search_path(script_dirs, os.environ.get("LUA_PATH"),
-                                              LUA_DEFAULT_PATH)
-        self.package_cpath = build_search_path(module_dirs, os.environ.get("LUA_CPATH"),
-                                               LUA_DEFAULT_CPATH)
+        env_path, env_cpath = os.environ.get("LUA_PATH"), os.environ.get("LUA_CPATH")
+        self.package_path = (build_search_path(script_dirs, env_path, LUA_DEFAULT_PATH)
+                             or _env_or_default(env_path, LUA_DEFAULT_PATH))
+        self.package_cpath = (build_search_path(module_dirs, env_cpath, LUA_DEFAULT_CPATH)
+                              or _env_or_default(env_cpath, LUA_DEFAULT_CPATH))

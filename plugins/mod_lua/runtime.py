@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import time
@@ -33,6 +34,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from .host import LuaHost
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _lua_symbols_global() -> None:
+    """Debian's Lua C modules (lua-cjson, lua-socket, lua-sql-*) do not link liblua: they
+    need the ``lua_*`` symbols in the global scope.  Promote the already loaded lupa.lua53
+    library to RTLD_GLOBAL (RTLD_NOLOAD: no second copy), whoever imported it first.  Only
+    this one Lua version may be global in the process (docs/lua.md)."""
+    try:
+        ctypes.CDLL(lua53.__file__, mode=os.RTLD_NOW | os.RTLD_GLOBAL | getattr(os, "RTLD_NOLOAD", 4))
+    except OSError as e:  # C modules then fail to load with a Lua error; the rest works
+        log(WARNING, f"mod_lua: Lua C modules unavailable: {e}\n")
+
+
+_lua_symbols_global()
 #: instructions between two checks of the kill flag (about a millisecond of pure Lua)
 HOOK_COUNT = 100_000
 

@@ -206,3 +206,22 @@ def fsd_status_lines(switch: Any) -> list[str]:
     if sofia is None:
         return []
     return [f"sofia: {len(sofia.stacks)} profile(s), {len(sofia.registrar.all())} registration(s)"]
+
+
+@fsd.hookimpl
+def fsd_metrics(switch: Any) -> list[Any]:
+    from prometheus_client.core import GaugeMetricFamily
+
+    sofia = _instances.get(id(switch))
+    if sofia is None:
+        return []
+    regs = GaugeMetricFamily("fsd_sip_registrations", "Registered contacts", labels=["profile"])
+    tx = GaugeMetricFamily("fsd_sip_transactions", "SIP transactions in progress",
+                           labels=["profile", "side"])
+    calls = GaugeMetricFamily("fsd_sip_dialogs", "SIP calls (INVITE dialogs)", labels=["profile"])
+    for name, st in list(sofia.stacks.items()):
+        regs.add_metric([name], sofia.registrar.count(name))
+        tx.add_metric([name, "server"], len(st.server_tx))
+        tx.add_metric([name, "client"], len(st.client_tx))
+        calls.add_metric([name], len(st.calls))
+    return [regs, tx, calls]

@@ -82,4 +82,5 @@ def fsd_metrics(switch: Any) -> list[Any]:
     out = core_families(switch)
     if server is not None:
         out.extend(server.counters.families())
+        out.extend(server.worker_families())
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -73,6 +74,19 @@ class HttpServer:
             await self._runner.cleanup()
             self._runner = None
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def worker_families(self) -> list[Any]:
+        """The worker pool (grown on demand up to its size) and the process's threads, so
+        that a leak can be told from a pool that grew."""
+        from prometheus_client.core import GaugeMetricFamily
+
+        workers = GaugeMetricFamily("fsd_http_worker_threads", "HTTP worker threads started")
+        workers.add_metric([], len(getattr(self.executor, "_threads", ())))
+        size = GaugeMetricFamily("fsd_http_worker_threads_max", "HTTP worker pool size")
+        size.add_metric([], self.executor._max_workers)
+        threads = GaugeMetricFamily("fsd_process_threads", "Threads of the fsd process")
+        threads.add_metric([], threading.active_count())
+        return [workers, size, threads]
 
     # -- auth ---------------------------------------------------------------------------
     async def _authenticate(self, request: web.Request) -> AuthResult:

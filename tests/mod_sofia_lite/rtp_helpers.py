@@ -140,18 +140,69 @@ def tone(freq: float, secs: float, rate: int = 8000, amp: float = 8000) -> np.nd
 
 
 def best_corr(got: np.ndarray, ref: np.ndarray) -> float:
+    """The best normalised correlation of ``ref`` against any window of ``got`` (each
+    lag normalised by that window's energy, so speech is matched where it really is)."""
     g = got.astype(np.float64)
     r = ref.astype(np.float64)
-    if len(g) < len(r):
+    if len(g) < len(r) or not r.any():
         return 0.0
     c = np.correlate(g, r, "valid")
-    i = int(np.argmax(c))
-    seg = g[i:i + len(r)]
-    denom = np.sqrt((seg ** 2).sum() * (r ** 2).sum())
-    return float(c[i] / denom) if denom else 0.0
+    csum = np.concatenate(([0.0], np.cumsum(g * g)))
+    energy = csum[len(r):] - csum[:-len(r)]
+    norm = np.sqrt(np.maximum(energy, 1e-9) * (r @ r))
+    return float(np.max(c / norm))
 
 
 def dominant_freq(samples: np.ndarray, rate: int = 8000) -> float:
     x = samples.astype(np.float64) * np.hanning(len(samples))
     spec = np.abs(np.fft.rfft(x))
     return float(np.fft.rfftfreq(len(samples), 1 / rate)[int(np.argmax(spec))])
+
+
+SIPP_PCAP_DIRS = ("/usr/share/sip-tester/pcap", "/usr/share/sip-tester")
+
+
+def sipp_pcap(name: str) -> str | None:
+    """Path of one of SIPp's bundled pcaps (Debian's sip-tester), or None."""
+    import os
+    for d in SIPP_PCAP_DIRS:
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def read_pcap_rtp(path: str) -> list[tuple[float, bytes]]:
+    """(capture time, RTP datagram) of every UDP packet in a classic pcap file."""
+    data = open(path, "rb").read()
+    magic = struct.unpack_from("<I", data)[0]
+    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
+    linktype = struct.unpack_from(endian + "I", data, 20)[0]
+    link = {1: 14, 113: 16, 0: 4, 101: 0}.get(linktype, 14)
+    out = []
+    off = 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _orig = struct.unpack_from(endian + "IIII", data, off)
+        off += 16
+        pkt = data[off:off + incl]
+        off += incl
+        ip = pkt[link:]
+        if not ip or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        udp = ip[(ip[0] & 15) * 4:]
+        out.append((sec + frac / (1e9 if nano else 1e6), bytes(udp[8:])))
+    return out
+
+
+def replay(sock: socket.socket, to: tuple, packets: list[tuple[float, bytes]]) -> None:
+    """Send the datagrams with the capture's timing."""
+    if not packets:
+        return
+    t0 = packets[0][0]
+    start = time.monotonic()
+    for at, data in packets:
+        delay = start + (at - t0) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        sock.sendto(data, to)

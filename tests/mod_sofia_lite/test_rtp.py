@@ -424,3 +424,49 @@ def test_closed_stream_cannot_start(sw, peer):
     with pytest.raises(RtpError, match="closed"):
         st.start(H.negotiated_for(peer))
     st.update(H.negotiated_for(peer))  # ignored
+
+
+@pytest.mark.skipif(H.sipp_pcap("dtmf_2833_1.pcap") is None, reason="sip-tester not installed")
+def test_sipp_rfc2833_pcaps_reach_the_read_app(sw, peer):
+    s = parked(sw, "&read(4 4 silence_stream://100 got 10000 #)")
+    st = RtpStream(s)
+    try:
+        st.start(H.negotiated_for(peer))
+        to = ("127.0.0.1", st.local_port)
+        for name in ("1", "9", "star", "pound"):
+            H.replay(peer.sock, to, H.read_pcap_rtp(H.sipp_pcap(f"dtmf_2833_{name}.pcap")))
+        assert wait_until(lambda: s.get_variable("got") == "19*", 5), s.get_variable("got")
+        assert st.dtmf_in == 4
+    finally:
+        st.close()
+
+
+@pytest.mark.skipif(H.sipp_pcap("g711a.pcap") is None, reason="sip-tester not installed")
+def test_sipp_g711a_pcap_reaches_the_port(sw, peer):
+    from fsd_modules.mod_sofia_lite.rtp_packet import parse_rtp
+
+    from fsd.media.codecs import alaw_decode
+    pk = H.read_pcap_rtp(H.sipp_pcap("g711a.pcap"))
+    ref = np.concatenate([alaw_decode(parse_rtp(d).payload) for _, d in pk[:100]])
+    s = parked(sw)
+    st = RtpStream(s)
+    frames: list[np.ndarray] = []
+    try:
+        st.start(H.negotiated_for(peer, pts="8 101"))
+        port = s.media
+        pull = port._pull
+
+        def spy():
+            f = pull()
+            if f is not None:
+                frames.append(f.copy())
+            return f
+
+        port.set_pull_source(spy)
+        H.replay(peer.sock, ("127.0.0.1", st.local_port), pk[:100])
+        assert wait_until(lambda: len(frames) >= 95, 5)
+        got = np.concatenate(frames)
+        assert H.best_corr(got, ref[1600:9600]) > 0.99
+        assert st.lost_in == 0 and st.unknown_in == 0
+    finally:
+        st.close()

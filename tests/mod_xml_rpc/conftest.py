@@ -87,6 +87,12 @@ error("page failed on purpose")
 """,
     "scripts/web/syntax.lua": "this is not lua (",
     "conf/directory/web.xml": DIRECTORY,
+    "conf/dialplan/web.xml": """<include><context name="web">
+<extension name="answer"><condition field="destination_number" expression="^answer$">
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension></context></include>
+""",
 }
 
 

@@ -181,3 +181,48 @@ def test_unload_of_itself_goes_to_the_background(client, sw):
     r = client.get("/txtapi/unload?mod_xml_rpc_not_really")
     assert r.status == 200 and r.text.startswith("+OK Job-UUID: ")
     assert wait_until(lambda: client.get("/txtapi/version").status == 200)
+
+
+# -- commands that format HTML themselves (FreeSWITCH's status and show) -----------------
+
+def test_status_is_an_html_page_on_webapi_and_api(client):
+    for kind in ("webapi", "api"):
+        r = client.get(f"/{kind}/status")
+        assert r.header("Content-Type") == "text/html", kind
+        assert r.text.startswith("<h1>FreeSWITCH Status</h1>\n"), r.text
+        assert "<br>\nFreeSWITCH (Version " in r.text and " is ready<br>\n" in r.text
+        assert r.text.endswith("\n") and "Current Stack Size/Max" in r.text
+    plain = client.get("/txtapi/status")
+    assert plain.text.startswith("UP ") and "<br>" not in plain.text
+
+
+def test_show_is_an_html_table_on_webapi(client):
+    r = client.get("/webapi/show?api")
+    assert r.header("Content-Type") == "text/html"
+    assert r.text.startswith("<h1>FreeSWITCH api </h1>\n")
+    assert "<table cellpadding=1 cellspacing=4 border=1>" in r.text
+    assert "<tr><td><b>name</b></td><td><b>description</b></td>" in r.text
+    assert "<td>&lt;command&gt;[ &lt;arg&gt;]</td>" in r.text  # values are &-encoded
+    assert r.text.endswith(" total.<br>\n")
+    # on /api/ only the refreshable lists (channels, calls…) are HTML, as in FreeSWITCH
+    assert client.get("/api/show?api").header("Content-Type") == "text/plain"
+    assert client.get("/webapi/show?api%20as%20json").text.startswith('{"row_count":')
+
+
+def test_show_channels_is_html_on_api(client, sw):
+    from fsd.testing import originate
+
+    a, out = originate(sw, "loopback/answer/web &park()")
+    assert a, out
+    try:
+        r = client.get("/api/show?channels")
+        assert r.header("Content-Type") == "text/html"
+        assert r.text.startswith("<h1>FreeSWITCH channels </h1>\n")
+        assert f"<td>{a}</td>" in r.text
+        count = client.get("/webapi/show?channels%20count")
+        assert "<h1>FreeSWITCH channels (count)</h1>" in count.text
+        assert count.text.endswith("2 total.<br>\n")
+        assert client.get("/txtapi/show?channels").text.endswith("2 total.\n")
+    finally:
+        sw.api_execute(f"uuid_kill {a}")
+    assert wait_until(lambda: not sw.sessions)
