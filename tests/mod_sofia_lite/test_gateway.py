@@ -49,7 +49,8 @@ def test_two_daemons_gateway_registers_and_calls_both_ways(tmp_path):
             # B → A through the registration (A maps gw+to_b to the extension 7002).
             uuid, out = originate(sw_b, f"user/1000@{dom} &park()")
             assert uuid, out
-            a_in = a.events.wait("CHANNEL_ANSWER", None, Caller_Destination_Number="7002")[-1]
+            a_in = a.events.wait("CHANNEL_ANSWER", None, Caller_Destination_Number="7002",
+                                  Call_Direction="inbound")[-1]
             assert a_in.get_header("variable_sip_gateway") == "to_b"
             sw_b.api_execute(f"uuid_kill {uuid}")
             a.events.wait("CHANNEL_HANGUP_COMPLETE", a_in.get_header("Unique-ID"))
