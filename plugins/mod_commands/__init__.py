@@ -5,13 +5,22 @@ Everything this module offers is declared in ``fsd_module_load`` below."""
 from __future__ import annotations
 
 from fsd_modules.mod_commands.core_apis import CoreApis
+from fsd_modules.mod_commands.state_counts import (
+    StateCounts,
+    fsd_channel_state,
+    fsd_session_destroyed,
+    fsd_status_lines,
+)
 
 import fsd
 from fsd.module import ModuleInterface
 
+__all__ = ["fsd_channel_state", "fsd_module_load", "fsd_session_destroyed", "fsd_status_lines"]
+
 
 @fsd.hookimpl
 def fsd_module_load(module: ModuleInterface) -> None:
+    module.state["state_counts"] = StateCounts()
     c = CoreApis(module.switch)
     add = module.add_api
     add("version", "Version", "[short]", c.version)
