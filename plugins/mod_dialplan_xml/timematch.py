@@ -36,6 +36,8 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from fsd.truth import is_true
+
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 except ImportError:  # pragma: no cover - Python 3.11 always has it
@@ -47,7 +49,6 @@ TIME_ATTRS = ("date-time", "year", "yday", "mon", "mday", "week", "mweek", "wday
 
 _DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _LEADING_INT = re.compile(r"\s*([+-]?\d+)")
-_TRUE = {"true", "yes", "on", "1", "enabled", "active", "allow", "t", "y"}
 
 Logger = Callable[[str], None]
 
@@ -214,10 +215,6 @@ def wall_clock(now: datetime | float | None, zone: tzinfo | None) -> datetime:
     return datetime.fromtimestamp(float(now), zone) if zone else datetime.fromtimestamp(float(now)).astimezone()
 
 
-def _true(v: str) -> bool:
-    return v.strip().lower() in _TRUE
-
-
 def datetime_check(attrs: Mapping[str, str], now: datetime | float | None = None, *,
                    offset_hours: int | None = None, tzname: str | None = None,
                    log: Logger | None = None, debug: Logger | None = None) -> int:
@@ -256,7 +253,7 @@ def datetime_check(attrs: Mapping[str, str], now: datetime | float | None = None
             return 0
     if "dst" in attrs and attrs["dst"] != "":
         local_dst = time.localtime(tm.timestamp()).tm_isdst > 0
-        if not check("dst", local_dst == _true(attrs["dst"]), local_dst):
+        if not check("dst", local_dst == is_true(attrs["dst"]), local_dst):
             return 0
     if "date-time" in attrs and not check("date-time", fulldate_cmp(attrs["date-time"], tm),
                                           tm.strftime("%Y-%m-%d %H:%M:%S")):

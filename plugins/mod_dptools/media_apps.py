@@ -170,9 +170,9 @@ def park(session: Any, data: str) -> None:
         if port is not None and port.has_dtmf():
             port.get_dtmf(0)
             continue
-        # Digits from endpoints and uuid_recv_dtmf wake the session; inband-detected ones
-        # only wake the port, so poll more often when detection is on.
-        slice_ = 0.1 if port is not None and port._detector is not None else 1.0
+        # Digits from endpoints and uuid_recv_dtmf, messages, transfer and hangup wake the
+        # session; inband-detected digits only wake the port, so poll only while detecting.
+        slice_ = 0.1 if port is not None and port._detector is not None else None
         with session.cond:
             if (session.hangup_cause is None and session.state == "CS_PARK"
                     and not session.has_messages()
@@ -378,16 +378,6 @@ def set_tts_params(session: Any, data: str) -> None:
 
 
 # ---------------------------------------------------------------------------- declare
-def _file_opener(fmt: Any):
-    def opener(path: str, mode: str = "r", rate: int = 8000) -> Any:
-        factory = fmt.writer if mode.startswith("w") else fmt.reader
-        if factory is None:
-            raise MediaError(f"format {fmt.name} cannot be opened for {mode}")
-        return factory(path, rate)
-
-    return opener
-
-
 def declare(module: ModuleInterface) -> None:
     add = module.add_application
     add("playback", playback, "Playback File", "<path>")
@@ -417,4 +407,4 @@ def declare(module: ModuleInterface) -> None:
     from fsd.media.files import FORMATS
 
     for ext, fmt in sorted(FORMATS.items()):
-        module.add_file_format(ext, _file_opener(fmt))
+        module.add_file_format(ext, fmt.reader, fmt.writer)

@@ -8,10 +8,6 @@ MAX_QUEUE_LEN = 100_000
 MAX_MISSED = 500
 
 
-def _true(v: str | None) -> bool:
-    return (v or "").strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
-
-
 def _int(v: str | None, default: int) -> int:
     try:
         return int(str(v).strip())

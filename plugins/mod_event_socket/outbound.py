@@ -130,5 +130,3 @@ def _ready(session: Any) -> bool:
     return bool(r()) if callable(r) else True
 
 
-def _true(v: str | None) -> bool:
-    return (v or "").strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
