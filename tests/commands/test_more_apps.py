@@ -119,7 +119,7 @@ def test_sched_apps(daemon):
     assert f",hangup,{b}," not in daemon.api("show tasks")
     apps.sched_cancel(daemon.sw.sessions[b2], "")
     daemon.kill(a, a2)
-    a, b = daemon.app("sched_hangup", "+0 USER_BUSY")
+    a, b = daemon.app("sched_hangup", "+0 USER_BUSY", wait=False)
     assert daemon.gone(b)
 
 
