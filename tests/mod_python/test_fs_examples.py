@@ -1,5 +1,5 @@
 """FreeSWITCH's own mod_python3 example (src/mod/languages/mod_python3/python_example.py,
-kept in scripts/ with only its Python 2 print statement written as a call) runs as
+kept in tests/fixtures/mod_python/ with only its Python 2 print statement written as a call) runs as
 FreeSWITCH documents each of its entry points."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fsd.events import Event
 from fsd.scripting.host import ScriptHost
 from fsd.testing import wait_until
 
-HERE = Path(__file__).parent / "scripts"
+HERE = Path(__file__).resolve().parents[1] / "fixtures" / "mod_python"
 
 
 def _install(daemon) -> None:
