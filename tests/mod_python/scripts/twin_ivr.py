@@ -28,7 +28,7 @@ def handler(session, args):
 
     dbh = Dbh("sqlite://twin_py")
     dbh.query("create table if not exists presses (cb text, digits text)")
-    dbh.query("insert into presses values ('%s', '%s')" % (cb, digits))
+    dbh.query(f"insert into presses values ('{cb}', '{digits}')")
     rows = []
     dbh.query("select count(*) as n from presses", lambda row: rows.append(row["n"]))
     dbh.release()
