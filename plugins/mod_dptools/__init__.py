@@ -50,6 +50,7 @@ def fsd_module_load(module: ModuleInterface) -> None:
     from fsd_modules.mod_dptools import dptools_apis, limit_apps
 
     limit_apps.declare(module)
+    apps.declare_more(module)
     dptools_apis.declare(module)
     try:
         from fsd_modules.mod_dptools import media_apps

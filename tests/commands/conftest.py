@@ -41,7 +41,14 @@ DIALPLAN = """<include><context name="t">
 
 
 #: applications the tests run through ``Daemon.app`` (one extension each: ``app-<name>-<n>``)
-APPS = ["hash", "db", "limit", "limit_execute", "limit_hash"]
+APPS = ["hash", "db", "limit", "limit_execute", "limit_hash", "push", "unshift", "multiunset",
+        "bridge_export", "set_profile_var", "strftime", "set_user", "capture", "system",
+        "verbose_events", "session_loglevel", "deflect", "redirect", "send_display",
+        "set_audio_level", "sched_broadcast", "sched_cancel", "sched_hangup", "transfer_vars",
+        "mkdir", "rename", "bgsystem", "set_zombie_exec", "queue_dtmf", "stop", "multiset", "export",
+        "sleep", "playback", "endless_playback", "ivr", "bind_meta_app", "wait_for_silence",
+        "detect_silence", "detect_audio", "tone_detect", "stop_tone_detect", "displace_session",
+        "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat"]
 
 
 def _app_extensions(apps: list[str]) -> str:
