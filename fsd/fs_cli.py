@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 
-from fsd_modules.mod_event_socket.lua_esl import ESLconnection, ESLevent
+from fsd.esl import ESLconnection, ESLevent
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:

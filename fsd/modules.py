@@ -116,12 +116,42 @@ class ModuleManager:
                 pass
 
     def broadcast(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a broadcast hook on every loaded module; errors are logged, not raised."""
-        try:
-            return getattr(self.pm.hook, hook_name)(**kwargs)
-        except Exception as e:
-            log(ERR, f"hook {hook_name} failed: {e}\n{traceback.format_exc()}")
-            return []
+        """Call a broadcast hook on every loaded module, each on its own: one raising is
+        logged with its module's name and the others still run.  Returns the non-``None``
+        results in pluggy's order (last registered first)."""
+        results: list[Any] = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper:
+                continue  # wrappers are not part of fsd's contract
+            try:
+                res = impl.function(*[self._arg(impl, a, kwargs) for a in impl.argnames])
+            except Exception as e:
+                log(ERR, f"module {impl.plugin_name}: hook {hook_name} failed: "
+                         f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+                continue
+            if res is not None:
+                results.append(res)
+        return results
+
+    def _arg(self, impl: Any, name: str, kwargs: dict[str, Any]) -> Any:
+        # ``module`` is each implementation's own ModuleInterface, not a shared argument
+        return self.loaded.get(impl.plugin_name) if name == "module" else kwargs[name]
+
+    def first_result(self, hook_name: str, **kwargs: Any) -> Any:
+        """Call a ``firstresult`` hook: modules in turn until one returns non-``None``.  A
+        module raising is logged with its name and the next one is asked."""
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper:
+                continue  # wrappers are not part of fsd's contract
+            try:
+                res = impl.function(*[self._arg(impl, a, kwargs) for a in impl.argnames])
+            except Exception as e:
+                log(ERR, f"module {impl.plugin_name}: hook {hook_name} failed: "
+                         f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+                continue
+            if res is not None:
+                return res
+        return None
 
     def _fire_interfaces(self, event_name: str, mi: ModuleInterface) -> None:
         from fsd.events import Event

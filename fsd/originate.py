@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fsd.caller_profile import CallerProfile
 from fsd.log import DEBUG, ERR, NOTICE, log
 from fsd.session import Session, SessionError
+from fsd.truth import is_true
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.switch import Switch
@@ -191,6 +192,7 @@ def create_leg(switch: Switch, target: Target, gvars: dict[str, str], originator
         leg.originator_profile = originator.caller_profile
         originator.originatee_profile = leg.caller_profile
         leg.set_variable("originator", originator.uuid)
+    switch.modules.broadcast("fsd_outgoing_channel", switch=switch, originator=originator, leg=leg, request=req)
     return leg
 
 
@@ -212,7 +214,7 @@ def originate(switch: Switch, dial: str, originator: Session | None = None,
         tmo = int(tmo_text) if tmo_text else (timeout if timeout is not None else 60)
     except ValueError:
         tmo = timeout if timeout is not None else 60
-    ignore_early = str(gvars.get("ignore_early_media") or get("ignore_early_media") or "").lower() in ("true", "yes", "1", "on")
+    ignore_early = is_true(gvars.get("ignore_early_media") or get("ignore_early_media"))
     if originator is not None:
         originator.set_variable("originate_disposition", None)
     last_cause = "DESTINATION_OUT_OF_ORDER"

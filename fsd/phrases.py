@@ -33,6 +33,7 @@ from typing import Any
 from fsd.log import DEBUG, ERR, log
 from fsd.media.collect import compile_fs_regex
 from fsd.media.port import PlaybackResult
+from fsd.truth import is_true
 
 _CAPTURE = re.compile(r"\$(\d)")
 
@@ -150,7 +151,7 @@ def run_macro(session: Any, name: str, data: str = "", lang: str | None = None,
                     return result
                 if pause:
                     sm.sleep(session, pause)
-        if m and (inp.get("break_on_match") or "").lower() in ("true", "yes", "on", "1"):
+        if m and is_true(inp.get("break_on_match")):
             break
     if result.status == "error":
         result = PlaybackResult("done", name=name, errors=result.errors)

@@ -18,23 +18,18 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fsd import causes
+from fsd import causes, routing
 from fsd.caller_profile import CallerProfile, now_us
 from fsd.events import Event
 from fsd.log import DEBUG, ERR, INFO, NOTICE, log
-from fsd.module import APP_ZOMBIE_EXEC
+from fsd.routing import app_refusal
 from fsd.session_data import ChannelData
 from fsd.session_queues import SessionQueues
 from fsd.states import CALLSTATES, CS, STATE_NUM, STATES, TEARDOWN, WAITING_STATES, ChannelState  # noqa: F401
+from fsd.truth import is_true
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.switch import Switch
-
-TRUE_WORDS = {"true", "yes", "on", "1", "enabled", "active", "allow", "t", "y"}
-
-
-def is_true(value: Any) -> bool:
-    return value is not None and str(value).strip().lower() in TRUE_WORDS
 
 
 class SessionError(Exception):
@@ -100,6 +95,7 @@ class Session(ChannelData, SessionQueues):
         self._private_events: deque[Event] = deque()
         self._dtmf: deque[tuple[str, int]] = deque()
         self.queue_drops: dict[str, int] = {}
+        self._private: dict[str, Any] = {}
         self._break = False
         self._state_listeners: list[Callable[[Session, str], None]] = []
         # None once fired: a listener added later runs at once (each runs exactly once).
@@ -210,6 +206,20 @@ class Session(ChannelData, SessionQueues):
         if low == "state":
             return self.running_state
         return prof.get_field(low)
+
+    def get_private(self, key: str) -> Any:
+        """A module's own data kept on the channel (FreeSWITCH's channel private)."""
+        with self.lock:
+            return self._private.get(key)
+
+    def set_private(self, key: str, value: Any) -> Any:
+        """Store (None removes) a module's data on the channel; returns ``value``."""
+        with self.lock:
+            if value is None:
+                self._private.pop(key, None)
+            else:
+                self._private[key] = value
+        return value
 
     def var_true(self, name: str) -> bool:
         return is_true(self.get_variable(name))
@@ -355,6 +365,7 @@ class Session(ChannelData, SessionQueues):
         # -- outside the lock: tell the world (log, CHANNEL_STATE, listeners, hook) --------
         self.log(DEBUG, f"State Change {old} -> {new}")
         self.fire("CHANNEL_STATE")
+        self.switch.modules.broadcast("fsd_channel_state", switch=self.switch, session=self, old=str(old), new=str(new))
         for cb in listeners:
             try:
                 cb(self, new)
@@ -626,14 +637,18 @@ class Session(ChannelData, SessionQueues):
         return bridge.unbridge(self)
 
     # -- applications ---------------------------------------------------------------------
-    def execute(self, app_name: str, data: str = "", *, expand: bool = True) -> bool:
+    def execute(self, app_name: str, data: str = "", *, expand: bool = True,
+                inline: bool = False) -> bool:
         """Run a dialplan application synchronously in the calling thread."""
         app = self.switch.applications.get((app_name or "").strip().lower())
         if app is None:
             self.log(ERR, f"Invalid Application {app_name}")
             self.hangup("DESTINATION_OUT_OF_ORDER")
             return False
-        if self.hangup_cause is not None and not (app.flags & APP_ZOMBIE_EXEC):
+        refused = app_refusal(self, app, inline=inline)  # the core checks the app's flags
+        if refused is not None:
+            if refused:
+                self.log(ERR, refused)
             return False
         data = data or ""
         if expand and not self.var_true("app_disable_expand_variables"):
@@ -664,8 +679,9 @@ class Session(ChannelData, SessionQueues):
         return True
 
     def execute_inline(self, app_name: str, data: str = "") -> bool:
-        """Run an application during routing (``inline="true"``)."""
-        return self.execute(app_name, data)
+        """Run an application during routing (``inline="true"``); refused unless the
+        application is flagged ``APP_ROUTING_EXEC``."""
+        return self.execute(app_name, data, inline=True)
 
     # -- the session thread ---------------------------------------------------------------
     def _run(self) -> None:
@@ -702,15 +718,9 @@ class Session(ChannelData, SessionQueues):
         extension = None
         for name in names:
             dp_name, _, dp_args = name.partition(":")
-            dp = self.switch.dialplans.get(dp_name.lower())
-            if dp is None:
-                self.log(ERR, f"No Dialplan on answered channel, changing state to HANGUP (dialplan {dp_name} unknown)")
+            found, extension = routing.hunt(self, dp_name, dp_args)  # hook, then registry
+            if not found:
                 continue
-            try:
-                extension = dp.hunt(self, dp_args)
-            except Exception as e:
-                self.log(ERR, f"dialplan {dp_name} failed: {e}\n{traceback.format_exc()}")
-                extension = None
             if self.hangup_cause is not None or self._state is not CS.CS_ROUTING:
                 if self._state is CS.CS_ROUTING and self._transferring:
                     return  # an inline transfer: route again

@@ -21,9 +21,22 @@ from fsd.api import ApiRunner, Stream
 from fsd.config import ConfigError, XmlConfig, params_of
 from fsd.dirs import Dirs
 from fsd.globals import GlobalVariables
+from fsd.interfaces import (
+    ApiInterface,
+    AppInterface,
+    DialplanInterface,
+    EndpointInterface,
+    FileFormatInterface,
+    LanguageInterface,
+    SayInterface,
+    XmlBinding,
+)
 from fsd.log import ERR, INFO, NOTICE, WARNING, FileSink, level_from_str, log, logger
 from fsd.module import ModuleLoadError
 from fsd.modules import ModuleManager
+from fsd.registry import Registry
+from fsd.services import ServiceRegistry
+from fsd.truth import is_true
 
 #: What ``version`` prints after "FreeSWITCH Version ": the FreeSWITCH release whose
 #: behaviour fsd follows, then fsd's own version (clients parse the leading numbers).
@@ -79,16 +92,20 @@ class Switch:
         self.stopped = threading.Event()
         self.console_loglevel = console_loglevel
 
-        # Registries filled by modules through ModuleInterface.
-        self.apis: dict[str, Any] = {}
-        self.applications: dict[str, Any] = {}
-        self.chat_applications: dict[str, Any] = {}
-        self.endpoints: dict[str, Any] = {}
-        self.dialplans: dict[str, Any] = {}
-        self.says: dict[str, Any] = {}
-        self.file_formats: dict[str, Any] = {}
-        self.languages: dict[str, Any] = {}  # name -> fsd.module.LanguageInterface
-        self.xml_bindings: list[Any] = []
+        # Registries filled by modules through ModuleInterface; each entry records its
+        # owning module (fsd/registry.py), so a name is never silently taken over and
+        # unload removes exactly what the module added.
+        self.apis: Registry[ApiInterface] = Registry("api")
+        self.applications: Registry[AppInterface] = Registry("application")
+        self.chat_applications: Registry[AppInterface] = Registry("chat application")
+        self.endpoints: Registry[EndpointInterface] = Registry("endpoint")
+        self.dialplans: Registry[DialplanInterface] = Registry("dialplan")
+        self.says: Registry[SayInterface] = Registry("say language")
+        self.file_formats: Registry[FileFormatInterface] = Registry("file format")
+        self.languages: Registry[LanguageInterface] = Registry("language")
+        self.xml_bindings: list[XmlBinding] = []
+        #: Services modules offer each other (fsd/services.py): the database, the mailer.
+        self.services = ServiceRegistry()
 
         self.globals = GlobalVariables()
         self.settings: dict[str, str] = dict(DEFAULT_SETTINGS)
@@ -182,10 +199,7 @@ class Switch:
             return default
 
     def setting_bool(self, name: str, default: bool = False) -> bool:
-        v = self.settings.get(name)
-        if v is None:
-            return default
-        return str(v).strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+        return is_true(self.settings.get(name), default)
 
     def reloadxml(self) -> tuple[bool, str]:
         """Re-read everything; keep the old tree if the new one is broken."""
@@ -217,6 +231,9 @@ class Switch:
         except ConfigError as e:
             raise StartupError(str(e)) from e
         self.apply_config(cfg)
+        from fsd.media import files
+
+        files.use_module_formats(self.file_formats)  # playback/record read add_file_format
         self.running = True
         self.events.start()
         self._loop_thread = threading.Thread(target=self._run_loop, name="fsd-loop", daemon=True)
@@ -251,7 +268,7 @@ class Switch:
         for load in el.iter("load"):
             name = load.get("module")
             if name:
-                crit = (load.get("critical") or "").lower() in ("true", "yes")
+                crit = is_true(load.get("critical"))
                 out.append((name, crit))
         return out
 

@@ -25,7 +25,7 @@ from fsd.switch import Switch
 
 #: Every bundled module, in the default load order.
 ALL_MODULES = ["mod_commands", "mod_event_socket", "mod_db", "mod_email", "mod_hash", "mod_dptools",
-               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua",
+               "mod_loopback", "mod_dialplan_xml", "mod_say_en", "mod_lua", "mod_python",
                "mod_xml_rpc"]
 
 

@@ -11,6 +11,13 @@ condition for the clock to report completion (playback ended, digit arrived).
 
 When the clock falls more than five ticks behind (machine stalled) it re-anchors instead
 of bursting frames to catch up, and counts the skipped ticks as ``overruns``.
+
+Lateness is kept three ways: the last ~3000 ticks (percentiles in :meth:`MediaClock.stats`),
+a histogram over :data:`LATE_BUCKETS` since start (``late_counts``, for /metrics) and the
+same histogram plus the worst tick since the last :meth:`MediaClock.reset_stats`
+(:meth:`MediaClock.lateness`) — the histograms never forget a spike, so
+"no tick was later than X while the disk stalled" can be read off it.  The tick does no
+disk I/O (files go through the I/O worker, see fsd/media/stream.py).
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ class MediaClock:
         self.ticks = 0
         self.overruns = 0
         self.errors = 0
+        self._hist = [0] * (len(LATE_BUCKETS) + 1)  # like late_counts, since reset_stats
+        self._late_max = 0.0  # seconds, since reset_stats
+        self._hist_ticks = 0
 
     # -- ports -------------------------------------------------------------------------
     def register(self, port: MediaPort) -> None:
@@ -121,8 +131,13 @@ class MediaClock:
                 deadline += missed * self.interval
             late = max(0.0, late)
             self._late.append(late)
-            self.late_counts[bisect_left(LATE_BUCKETS, late)] += 1
+            bucket = bisect_left(LATE_BUCKETS, late)
+            self.late_counts[bucket] += 1
             self.late_sum += late
+            self._hist[bucket] += 1
+            self._hist_ticks += 1
+            if late > self._late_max:
+                self._late_max = late
             for hook in self._hooks:
                 try:
                     hook()
@@ -156,14 +171,36 @@ class MediaClock:
             out["late_p50_ms"] = float(np.percentile(late, 50))
             out["late_p99_ms"] = float(np.percentile(late, 99))
             out["late_max_ms"] = float(late.max())
+            out["late_max_since_reset_ms"] = self._late_max * 1000.0
             out["work_mean_ms"] = float(work.mean()) if len(work) else 0.0
         else:
             out.update(late_p50_ms=0.0, late_p99_ms=0.0, late_max_ms=0.0, work_mean_ms=0.0)
         return out
 
+    def lateness(self) -> dict[str, object]:
+        """Since the last reset: ticks, the worst lateness (ms), and the histogram as
+        ``[(upper bound in ms, or None for "more"), count]`` pairs over LATE_BUCKETS."""
+        bounds: list[float | None] = [b * 1000.0 for b in LATE_BUCKETS]
+        bounds.append(None)
+        return {
+            "ticks": self._hist_ticks,
+            "max_ms": self._late_max * 1000.0,
+            "histogram": list(zip(bounds, list(self._hist), strict=True)),
+        }
+
+    def ticks_later_than(self, ms: float) -> int:
+        """Ticks since the last reset late by more than ``ms`` (a LATE_BUCKETS bound)."""
+        i = bisect_left(LATE_BUCKETS, ms / 1000.0 - 1e-12)
+        if i >= len(LATE_BUCKETS) or abs(LATE_BUCKETS[i] * 1000.0 - ms) > 1e-9:
+            raise ValueError(f"{ms} ms is not a histogram bound {LATE_BUCKETS} s")
+        return sum(self._hist[i + 1 :])
+
     def reset_stats(self) -> None:
         self._late.clear()
         self._work.clear()
+        self._hist = [0] * (len(LATE_BUCKETS) + 1)
+        self._late_max = 0.0
+        self._hist_ticks = 0
 
 
 _clocks: dict[int, MediaClock] = {}

@@ -5,8 +5,9 @@ same library (its wheels bundle libsndfile).  Readers give int16 mono at the *ch
 rate: stereo is folded to mono and other rates are resampled with soxr while reading.
 The raw extensions FreeSWITCH adds (``.r8 .raw .r16 .ul .al .gsm``) are registered too.
 
-Modules add formats with :func:`register_format` (what ``switch.file_formats`` will
-hold): a reader factory ``(path, rate) -> AudioReader`` and optionally a writer factory
+Modules add formats with ``module.add_file_format(ext, reader, writer)`` into
+``switch.file_formats``, which :func:`_format_for` consults before the built-in ones: a
+reader factory ``(path, rate) -> AudioReader`` and optionally a writer factory
 ``(path, rate) -> AudioWriter``.
 """
 
@@ -15,8 +16,9 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -314,11 +316,21 @@ def _register_builtin() -> None:
 _register_builtin()
 
 
+#: Formats modules added with ``module.add_file_format`` (the running switch's
+#: ``file_formats`` registry, installed by ``Switch.start``); tried before FORMATS.
+_module_formats: Mapping[str, Any] = {}
+
+
+def use_module_formats(registry: Mapping[str, Any]) -> None:
+    global _module_formats
+    _module_formats = registry
+
+
 def _format_for(path: str) -> FileFormat:
     ext = _ext(path)
     if not ext:
         raise MediaError(f"cannot tell the format of {path}: no file extension")
-    fmt = FORMATS.get(ext)
+    fmt = _module_formats.get(ext) or FORMATS.get(ext)
     if fmt is None:
         raise MediaError(f"no file format handler for .{ext} ({path})")
     return fmt

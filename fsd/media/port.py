@@ -36,6 +36,7 @@ from fsd.media.clock import MediaClock, get_clock
 from fsd.media.codecs import get_codec
 from fsd.media.dtmf import DTMF, DTMFDetector
 from fsd.media.errors import MediaError
+from fsd.media.files import AudioWriter
 from fsd.media.record import Recorder, SessionRecorder
 from fsd.media.resample import (
     DEFAULT_PTIME,
@@ -44,8 +45,9 @@ from fsd.media.resample import (
     check_rate,
     samples_per_frame,
 )
-from fsd.media.resolve import open_source
+from fsd.media.resolve import URL_SEPARATOR, open_source, split_params
 from fsd.media.sources import BufferSource, FileHandle, Source
+from fsd.media.stream import ReadAhead, WriteBehind
 
 DTMFCallback = Callable[[DTMF], "str | None"]
 Poll = Callable[[], "str | None"]
@@ -53,6 +55,12 @@ Poll = Callable[[], "str | None"]
 # How long a waiting session thread sleeps at most before re-checking readiness.
 _WAIT_SLICE = 0.25
 _INBOUND_MAX = 10  # frames kept when the endpoint delivers faster than the clock reads
+# How long stop/hangup wait for a recording to reach the disk before going on without it
+# (the I/O worker still finishes it): long enough for any healthy disk, short enough that
+# a stalled one cannot hold a hangup.
+CLOSE_WAIT_SECS = 2.0
+# Schemes whose sources are rendered in memory when opened (no disk): played directly.
+_IN_MEMORY_SCHEMES = ("silence_stream", "tone_stream")
 
 
 @dataclass
@@ -65,6 +73,7 @@ class PlaybackResult:
     samples: int = 0
     name: str = ""
     errors: list[str] = field(default_factory=list)
+    underruns: int = 0  # frames of silence played because the file's disk was behind
 
     @property
     def ok(self) -> bool:
@@ -135,6 +144,7 @@ class MediaPort:
         self.frames_in = 0
         self.frames_out = 0
         self.closed = False
+        self._writers: list[WriteBehind] = []  # recordings not yet complete on disk
         self.clock = clock or get_clock(ptime)
         if self.clock.ptime != ptime:
             raise MediaError(f"port ptime {ptime} ms does not match the clock's {self.clock.ptime}")
@@ -402,17 +412,31 @@ class MediaPort:
         of these digits stay queued.  ``poll`` is called on every wake-up (to deliver
         session events); a non-empty result stops playback with that status.
         """
-        if isinstance(source, str):
-            source = self.open(source)  # MediaError propagates: nothing started
+        source = self._playback_source(source)
         if start_sample and source.seekable:
             source.seek(start_sample)
+        with self._lock:
+            if self.closed:
+                source.close()
+                return PlaybackResult("hangup", name=source.name)
+            self._break = False
+        if isinstance(source, ReadAhead):
+            # The I/O worker opens the file and reads the first chunk; hangup, a break or
+            # the poll end the wait at once even when the disk does not answer.
+            ra = source
+            st = self._wait_loop(lambda: "primed" if ra.primed else None, None, False, poll)
+            if st != "primed":
+                source.close()
+                return PlaybackResult(st, name=source.name)
+            if source.error is not None:
+                source.close()
+                raise MediaError(source.error)  # nothing started, as with a synchronous open
         handle = FileHandle(source, self.rate)
         errors = list(getattr(source, "errors", []))
         with self._lock:
             if self.closed:
                 source.close()
                 return PlaybackResult("hangup", name=source.name)
-            self._break = False
             self._playback = handle
         self._emit("PLAYBACK_START", {"Playback-File-Path": source.name})
         digit, term = "", ""
@@ -435,6 +459,9 @@ class MediaPort:
         errors += [e for e in getattr(source, "errors", []) if e not in errors]
         for e in errors:
             log(WARNING, e, uuid=self.uuid)
+        if handle.underruns:
+            log(WARNING, f"playback of {source.name}: {handle.underruns} frame(s) of silence"
+                         " while the disk was behind", uuid=self.uuid)
         self._emit(
             "PLAYBACK_STOP",
             {
@@ -442,7 +469,25 @@ class MediaPort:
                 "Playback-Status": "done" if status == "done" else "break",
             },
         )
-        return PlaybackResult(status, digit, term, handle.samples_played, source.name, errors)
+        return PlaybackResult(status, digit, term, handle.samples_played, source.name, errors,
+                              handle.underruns)
+
+    def _playback_source(self, source: Source | str) -> Source:
+        """What the clock will read: in-memory sources as they are, anything that may touch
+        a disk behind a :class:`ReadAhead` the I/O worker opens and fills."""
+        if isinstance(source, str):
+            name = source
+            _, rest = split_params(name)
+            scheme = rest.split(URL_SEPARATOR, 1)[0].lower() if URL_SEPARATOR in rest else ""
+            if scheme in _IN_MEMORY_SCHEMES:
+                return self.open(name)  # MediaError propagates: nothing started
+            if not name or not name.strip():
+                raise MediaError("no file name given")
+            return ReadAhead(lambda: self.open(name), rest, self.rate, on_ready=self.wake)
+        if source.in_memory or isinstance(source, ReadAhead):
+            return source
+        src = source
+        return ReadAhead(lambda: src, src.name, self.rate, on_ready=self.wake)
 
     def play_samples(self, samples: np.ndarray, name: str = "buffer", **kw) -> PlaybackResult:
         """Play samples at the port's rate (inband DTMF from send_dtmf, generated audio)."""
@@ -502,7 +547,9 @@ class MediaPort:
         poll: Poll | None = None,
     ) -> RecordResult:
         """Record the caller to ``path`` until a limit, silence, a digit or hangup."""
-        writer = files.open_writer(path, self.rate)
+        writer = self._open_writer(path)
+        if writer is None:
+            return RecordResult("hangup", path)
         rec = Recorder(writer, self.rate, self.n, max_secs, silence_thresh, silence_secs)
         handle = FileHandle(_NullSource(path), self.rate, writer=writer)
         with self._lock:
@@ -526,6 +573,8 @@ class MediaPort:
                 if rec in self._recorders:
                     self._recorders.remove(rec)
                 rec.close()
+            # The caller (recordFile's script) reads the file next: let it reach the disk.
+            self._finish_writer(writer)
         self._emit(
             "RECORD_STOP",
             {"Record-File-Path": path, "Record-Completion-Cause": reason},
@@ -534,10 +583,11 @@ class MediaPort:
 
     def record_session(self, path: str) -> None:
         """Start recording both directions mixed into ``path`` (runs until stopped)."""
-        writer = files.open_writer(path, self.rate)
+        writer = self._open_writer(path)
         with self._lock:
-            if self.closed:
-                writer.close()
+            if writer is None or self.closed:
+                if writer is not None:
+                    writer.close()
                 raise MediaError(f"cannot record {path}: channel is gone")
             self._session_recorders.append(SessionRecorder(writer))
         self._emit("RECORD_START", {"Record-File-Path": path})
@@ -550,8 +600,52 @@ class MediaPort:
                 self._session_recorders.remove(r)
                 r.close()
         for r in stop:
+            self._finish_writer(r.writer)
             self._emit("RECORD_STOP", {"Record-File-Path": r.path})
         return len(stop)
+
+    def _open_writer(self, path: str) -> WriteBehind | None:
+        """A recording the I/O worker opens and writes; waits for the open (so a bad path
+        raises MediaError here, nothing started).  None when the channel hung up first."""
+        rate = self.rate
+        writer = WriteBehind(lambda: files.open_writer(path, rate), path, rate,
+                             on_ready=self.wake)
+        with self._lock:
+            while not writer.opened.is_set():
+                if self.closed:
+                    break
+                self._cond.wait(_WAIT_SLICE)
+            hung_up = self.closed and not writer.opened.is_set()
+            if not hung_up:
+                self._writers = [w for w in self._writers if not w.closed]
+                self._writers.append(writer)
+        if hung_up:
+            writer.close()  # the worker closes it once the open returns
+            return None
+        if writer.error is not None:
+            writer.close()
+            raise MediaError(writer.error)
+        return writer
+
+    def _finish_writer(self, writer: AudioWriter) -> None:
+        """Wait (bounded) until a closed recording is complete on disk.  Never on the
+        clock thread; never holding the port lock."""
+        if isinstance(writer, WriteBehind) and not self._on_clock_thread():
+            if not writer.wait_closed(CLOSE_WAIT_SECS):
+                log(WARNING, f"recording {writer.path} is still being written (slow disk)",
+                    uuid=self.uuid)
+
+    def _on_clock_thread(self) -> bool:
+        return self.clock._thread is threading.current_thread()
+
+    def wait_io(self, timeout: float | None = None) -> bool:
+        """Wait until every recording this port closed is complete on disk (True)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for w in list(self._writers):
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not w.closed_event.wait(left):
+                return False
+        return True
 
     def insert_file(self, orig: str, insert: str, sample_pos: int) -> None:
         files.insert_file(orig, insert, sample_pos, self.rate)
@@ -577,6 +671,10 @@ class MediaPort:
         self.clock.unregister(self)
         if peer is not None:
             unbridge(self)
+        # Hangup hooks may read the recordings: give the disk a bounded moment (a stalled
+        # one cannot hold the hangup; the worker still completes the files).
+        for r in srecs:
+            self._finish_writer(r.writer)
         for r in srecs:
             self._emit("RECORD_STOP", {"Record-File-Path": r.path})
 

@@ -1,9 +1,10 @@
 """Playback sources and the file handle that §4.5 callback commands act on.
 
 A source yields int16 mono at the channel rate: ``read(n)`` returns up to ``n`` samples, or
-an empty array when it has ended.  The media clock calls ``read`` once per tick; everything
-expensive (opening, decoding, resampling a whole prompt, rendering a tone) is done when the
-source is opened, in the session thread, so the tick stays cheap.
+an empty array when it has ended.  The media clock calls ``read`` once per tick, so a
+source the clock reads directly must be ``in_memory`` (tones and silence, rendered when
+opened in the session thread).  Sound files and ``file_string://`` chains are wrapped by
+the port in :class:`fsd.media.stream.ReadAhead`, which the I/O worker opens and fills.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from fsd.media.errors import MediaError
 from fsd.media.files import AudioReader
 
 EMPTY = np.zeros(0, dtype=np.int16)
+# What a read-ahead source returns when its buffer ran dry before the end (a slow disk):
+# "no data yet", not "ended".  A distinct object, compared by identity.
+UNDERRUN = np.zeros(0, dtype=np.int16)
 
 
 class Source:
     name: str = ""
     length: int | None = None
     seekable: bool = False
+    # True when read() never touches a disk (rendered tones, silence, samples in memory):
+    # the port plays such a source directly; any other goes through the I/O worker.
+    in_memory: bool = False
 
     def read(self, n: int) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
@@ -61,6 +68,8 @@ class ReaderSource(Source):
 class BufferSource(Source):
     """Samples in memory (a rendered tone), replayed ``loops`` times (-1 forever)."""
 
+    in_memory = True
+
     def __init__(self, samples: np.ndarray, name: str, loops: int = 0) -> None:
         self.samples = np.asarray(samples, dtype=np.int16)
         self.name = name
@@ -91,6 +100,8 @@ class BufferSource(Source):
 
 class SilenceSource(Source):
     """``silence_stream://``: zeros, or comfort noise when a noise divisor is given."""
+
+    in_memory = True
 
     def __init__(self, samples: int | None, noise: int, name: str) -> None:
         self.left = samples
@@ -195,6 +206,7 @@ class FileHandle:
         self.done = False
         self.writer = writer  # set when the handle is a recording (truncate acts on it)
         self.samples_played = 0
+        self.underruns = 0
 
     def next_frame(self, n: int) -> np.ndarray | None:
         """One frame of ``n`` samples, or None when the source has ended."""
@@ -206,6 +218,10 @@ class FileHandle:
         if self.speed:
             want = max(1, int(round(n * (1.0 + 0.25 * self.speed))))
         data = self.source.read(want)
+        if data is UNDERRUN:
+            # The disk is behind: silence this frame, keep the position (see stream.py).
+            self.underruns += 1
+            return np.zeros(n, dtype=np.int16)
         if len(data) == 0:
             self.done = True
             return None

@@ -7,6 +7,7 @@ from typing import Any
 
 from fsd.log import ERR, log
 from fsd.scripting.context import ScriptKilled
+from fsd.services import MAILER
 
 
 def bridge(ctx: Any, a: Any, b: Any) -> None:
@@ -29,11 +30,8 @@ def email(ctx: Any, to: str | None, from_: str | None, headers: str | None = Non
     if not to:
         log(ERR, "No to address specified\n", uuid=ctx.uuid)
         return False
-    try:
-        from fsd_modules.mod_email import get_mailer
-    except ImportError:
-        get_mailer = None  # type: ignore[assignment]
-    mailer = get_mailer() if get_mailer is not None else None
+    sw = ctx.host.switch
+    mailer = sw.services.get(MAILER) if sw is not None else None  # mod_email's, if loaded
     if mailer is None:
         log(ERR, "freeswitch.email: mod_email is not loaded, no mail sent\n", uuid=ctx.uuid)
         return False

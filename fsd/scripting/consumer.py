@@ -22,6 +22,9 @@ _SLICE = 0.1  # blocking pops wake this often to honour a kill
 
 
 class ScriptConsumer:
+    #: what pop() returns (an adapter may hand out its own Event subclass)
+    event_class: Any = ScriptEvent
+
     def __init__(self, ctx: Any, queue_len: int) -> None:
         self.ctx = ctx
         self.sub = ctx.host.events.subscribe(queue_len=max(1, queue_len), name=f"{ctx.language}-consumer",
@@ -86,7 +89,7 @@ class ScriptConsumer:
                 uuid=ctx.uuid)
         if not block:
             ev = sub.get_nowait()
-            return ScriptEvent(ctx, ev, True) if ev is not None else None
+            return c.event_class(ctx, ev, True) if ev is not None else None
         deadline = time.monotonic() + timeout / 1000.0 if timeout and timeout > 0 else None
         while True:
             wait = _SLICE
@@ -96,7 +99,7 @@ class ScriptConsumer:
                     return None
             ev = sub.get(timeout=wait)
             if ev is not None:
-                return ScriptEvent(ctx, ev, True)
+                return c.event_class(ctx, ev, True)
             if not c.ready or sub.closed:
                 return None
             ctx.sleep(0)  # raises when the script is being stopped

@@ -1,7 +1,7 @@
 """``Dbh`` (behaviour reference §9), delegating to mod_db's DbHandle, for any language.
 
 Handles are leased with the run's id as owner; at script end every lease of the run goes
-back to the pool (``DbManager.release_owner``), whatever the script did.  A row callback
+back to the pool (the DATABASE service's ``release_owner``), whatever the script did.  A row callback
 that raises is logged with the script's file:line and stops the rows; a kill during a
 query ends the script once the query returns.
 """
@@ -12,6 +12,7 @@ from typing import Any
 
 from fsd.log import ERR, log
 from fsd.scripting.context import ScriptKilled
+from fsd.services import DATABASE
 
 
 class _OwnerRelease:
@@ -100,27 +101,18 @@ class ScriptDbh:
         return o.h.load_extension(name or "")
 
 
-def _manager() -> Any:
-    try:
-        from fsd_modules.mod_db import get_manager
-    except ImportError:
-        return None
-    return get_manager()
-
-
 def new_dbh(ctx: Any, dsn: str | None, user: str | None = None, password: str | None = None) -> ScriptDbh:
-    from fsd_modules.mod_db.handle import DbHandle
-
-    mgr = _manager()
-    if mgr is None:
+    sw = ctx.host.switch
+    db = sw.services.get(DATABASE) if sw is not None else None  # mod_db's, if loaded
+    if db is None:
         log(ERR, "Dbh: mod_db is not loaded\n", uuid=ctx.uuid)
         log(ERR, "Connection failed.  DBH NOT Connected.\n", uuid=ctx.uuid)
         return ScriptDbh(ctx, None)
     owner = f"{ctx.language}:{ctx.id}"
     if not getattr(ctx, "_dbh_owner", False):
         ctx._dbh_owner = True
-        ctx.own(_OwnerRelease(mgr, owner))
-    return ScriptDbh(ctx, DbHandle(mgr, dsn or "", user or None, password or None, owner=owner))
+        ctx.own(_OwnerRelease(db, owner))
+    return ScriptDbh(ctx, db.connect(dsn or "", user or None, password or None, owner=owner))
 
 
 def _not_connected(o: ScriptDbh) -> bool:

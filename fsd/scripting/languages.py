@@ -47,3 +47,25 @@ def run_hangup_hook(switch: Any, cmd: str, args: str, session: Any, env: Any) ->
         return False
     lang.hangup_hook(session, args, env)
     return True
+
+
+#: switch_xml_parse_section_string: a section is bound when its short name appears
+#: anywhere in the value (case-insensitive); the lookup section names each one answers.
+_SECTIONS = (
+    ("config", ("configuration",)),
+    ("directory", ("directory",)),
+    ("dialplan", ("dialplan",)),
+    ("languages", ("languages", "phrases")),
+    ("chatplan", ("chatplan",)),
+    ("channels", ("channels",)),
+)
+
+
+def parse_sections(value: str) -> set[str]:
+    """An ``xml-handler-bindings`` value -> the lookup sections a script handler answers."""
+    v = (value or "").lower()
+    out: set[str] = set()
+    for short, names in _SECTIONS:
+        if short in v:
+            out.update(names)
+    return out

@@ -608,7 +608,12 @@ def new_session(ctx: Any, dial: str | None = None, aleg: ScriptSession | None = 
                 cls: type[ScriptSession] = ScriptSession) -> ScriptSession:
     """The ``Session([uuid_or_dial_string [, a_leg]])`` constructor: an empty object, the
     existing channel with that UUID, or a new outbound leg (auto-hangup on)."""
-    o = cls(ctx)
+    return init_session(cls(ctx), dial, aleg)
+
+
+def init_session(o: ScriptSession, dial: str | None, aleg: ScriptSession | None) -> ScriptSession:
+    """Fill a fresh (unallocated) object as the constructor's arguments say."""
+    ctx = o.ctx
     if not dial:
         return o
     sw = ctx.host.switch
@@ -662,4 +667,4 @@ def _noop(o: ScriptSession, *a: Any) -> None:
 
 
 
-__all__ = ["NOT_INIT", "S_HUP", "ScriptSession", "new_session", "script_string"]
+__all__ = ["NOT_INIT", "S_HUP", "ScriptSession", "init_session", "new_session", "script_string"]

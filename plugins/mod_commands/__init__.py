@@ -5,13 +5,22 @@ Everything this module offers is declared in ``fsd_module_load`` below."""
 from __future__ import annotations
 
 from fsd_modules.mod_commands.core_apis import CoreApis
+from fsd_modules.mod_commands.state_counts import (
+    StateCounts,
+    fsd_channel_state,
+    fsd_session_destroyed,
+    fsd_status_lines,
+)
 
 import fsd
 from fsd.module import ModuleInterface
 
+__all__ = ["fsd_channel_state", "fsd_module_load", "fsd_session_destroyed", "fsd_status_lines"]
+
 
 @fsd.hookimpl
 def fsd_module_load(module: ModuleInterface) -> None:
+    module.state["state_counts"] = StateCounts()
     c = CoreApis(module.switch)
     add = module.add_api
     add("version", "Version", "[short]", c.version)
@@ -38,9 +47,11 @@ def fsd_module_load(module: ModuleInterface) -> None:
     add("console", "Console", "loglevel [level]|colorize [on|off|toggle]", c.console)
     add("bgapi", "Execute an api command in a thread", "<command>[ <arg>]", c.bgapi)
     add("getenv", "getenv", "<name>", c.getenv)
-    from fsd_modules.mod_commands import limit_apis
+    from fsd_modules.mod_commands import directory_apis, limit_apis, util_apis
 
     limit_apis.declare(module)
+    util_apis.declare(module)
+    directory_apis.declare(module)
     try:
         from fsd_modules.mod_commands import call_control
     except ImportError:  # the call model is not installed in this build

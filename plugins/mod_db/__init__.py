@@ -1,9 +1,11 @@
 """mod_db: pooled database handles (``freeswitch.Dbh``) and the core database.
 
 Thin wiring only; the logic lives in dsn.py, backends.py, pool.py, handle.py, coredb.py.
-Other modules reach the pools through :func:`get_manager` (mod_lua builds
-``freeswitch.Dbh`` as ``DbHandle(get_manager(), dsn, user, pass, owner=<script>)`` and
-calls ``get_manager().release_owner(<script>)`` when the script ends).
+Other modules reach the pools through the switch's service registry, never by importing
+this package: ``switch.services.get(fsd.services.DATABASE)`` is the loaded module's
+:class:`DbService` (mod_lua builds ``freeswitch.Dbh`` as ``db.connect(dsn, user, pass,
+owner=<script>)`` and calls ``db.release_owner(<script>)`` when the script ends).  Nothing
+is kept in module globals: each loaded instance owns its pools in ``module.state``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 import fsd
 from fsd.log import ERR, INFO, log
+from fsd.services import DATABASE
+from fsd.truth import is_true
 
 from .coredb import CoreDb
 from .coredb_schema import WANTED
@@ -20,26 +24,24 @@ from .dsn import DsnError, parse_dsn
 from .handle import DbHandle
 from .pool import DEFAULT_MAX_HANDLES, DEFAULT_TIMEOUT, DbManager
 
-__all__ = ["CoreDb", "DbHandle", "DbManager", "get_manager", "get_coredb"]
-
-_manager: DbManager | None = None
-_coredb: CoreDb | None = None
+__all__ = ["CoreDb", "DbHandle", "DbManager", "DbService"]
 
 
-def get_manager() -> DbManager | None:
-    """The running switch's pool manager (None before mod_db is loaded)."""
-    return _manager
+class DbService:
+    """What mod_db offers as the ``DATABASE`` service (:class:`fsd.services.DatabaseService`):
+    handles from its pools, and (for introspection and tests) the pool ``manager`` and the
+    ``coredb`` once its writer started."""
 
+    def __init__(self, manager: DbManager) -> None:
+        self.manager = manager
+        self.coredb: CoreDb | None = None
 
-def get_coredb() -> CoreDb | None:
-    """The running switch's core database (None before mod_db's runtime hook ran)."""
-    return _coredb
+    def connect(self, dsn: str, user: str | None = None, password: str | None = None, *,
+                owner: Any = None) -> DbHandle:
+        return DbHandle(self.manager, dsn or "", user or None, password or None, owner=owner)
 
-
-def _true(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+    def release_owner(self, owner: Any) -> None:
+        self.manager.release_owner(owner)
 
 
 def _int_setting(settings: dict, name: str, default: int, low: int, high: int) -> int:
@@ -79,18 +81,16 @@ def read_pool_sizes(cfg: Any) -> dict[str, tuple[int | None, float | None]]:
     return sizes
 
 
-def db_cache_api(args: str, session: Any, stream: Any) -> bool:
+def db_cache_api(service: DbService, args: str, stream: Any) -> bool:
     """``db_cache status``: each pool's size, open, in-use, waiting and error counts."""
     if (args or "").strip().lower() != "status":
         stream.write("-ERR Usage: db_cache status\n")
         return True
-    if _manager is None:
-        stream.write("-ERR mod_db is not loaded\n")
-        return True
-    stream.write(_manager.format_status())
-    if _coredb is not None:
-        s = _coredb.stats()
-        target = _coredb.dsn.describe() if _coredb.dsn else f"sqlite://{_coredb.path}"
+    stream.write(service.manager.format_status())
+    core = service.coredb
+    if core is not None:
+        s = core.stats()
+        target = core.dsn.describe() if core.dsn else f"sqlite://{core.path}"
         stream.write(f"core db {target}: queued {s['queued']} written {s['written']} "
                      f"failed {s['failed']} dropped {s['dropped']} batches {s['batches']}\n")
     return True
@@ -98,23 +98,26 @@ def db_cache_api(args: str, session: Any, stream: Any) -> bool:
 
 @fsd.hookimpl
 def fsd_module_load(module: Any) -> None:
-    global _manager
     sw = module.switch
     settings = sw.settings or {}
     cfg = sw.config.get_configuration("db.conf") if getattr(sw, "config", None) else None
-    _manager = DbManager(
+    manager = DbManager(
         sw.dirs.db,
         max_handles=_int_setting(settings, "max-db-handles", DEFAULT_MAX_HANDLES, 5, 5000),
         timeout=float(_int_setting(settings, "db-handle-timeout", int(DEFAULT_TIMEOUT), 1, 5000)),
         pool_sizes=read_pool_sizes(cfg),
-        auto_clear_sql=_true(settings.get("auto-clear-sql"), True),
-        auto_create_schemas=_true(settings.get("auto-create-schemas"), True),
+        auto_clear_sql=is_true(settings.get("auto-clear-sql"), True),
+        auto_create_schemas=is_true(settings.get("auto-create-schemas"), True),
     )
-    module.state["manager"] = _manager
-    module.add_api("db_cache", "Manage db cache", "db_cache status", db_cache_api)
+    service = DbService(manager)
+    module.state["manager"] = manager
+    module.state["service"] = service
+    module.add_service(DATABASE, service)
+    module.add_api("db_cache", "Manage db cache", "db_cache status",
+                   lambda args, session, stream: db_cache_api(service, args, stream))
     from .kvdb import declare as declare_kvdb  # the key-value db API/app, db limit backend
 
-    declare_kvdb(module, _manager, cfg)
+    declare_kvdb(module, manager, cfg)
     core = _make_coredb(sw)
     if core is not None:
         # Bound now so events of modules loaded after us are queued; the writer starts
@@ -145,38 +148,37 @@ def fsd_module_runtime(module: Any) -> None:
     writer, which on SQLite needs this very loop to run)."""
     core = module.state.get("coredb")
     if core is not None:
-        module.spawn_thread(_start_coredb, core, name="mod_db-coredb-start")
+        module.spawn_thread(_start_coredb, core, module.state["service"], name="mod_db-coredb-start")
 
 
-def _start_coredb(core: CoreDb) -> None:
-    global _coredb
+def _start_coredb(core: CoreDb, service: DbService) -> None:
     try:
         core.start()
     except Exception as e:  # noqa: BLE001 - the switch runs on without a core db
         log(ERR, f"core database not started: {e}")
         return
-    _coredb = core
+    service.coredb = core
     log(INFO, f"core database started ({core.dsn.describe() if core.dsn else core.path})")
 
 
 @fsd.hookimpl
 def fsd_module_shutdown(module: Any) -> None:
-    global _manager, _coredb
     from .kvdb import undeclare as undeclare_kvdb
 
     undeclare_kvdb(module)
+    service = module.state.pop("service", None)
     core = module.state.pop("coredb", None)
-    if core is not None and core is _coredb:
+    if core is not None and service is not None and service.coredb is core:
         core.stop()
+        service.coredb = None
     mgr = module.state.pop("manager", None)
     if mgr is not None:
         mgr.close()
-    _coredb = None
-    _manager = None
 
 
 @fsd.hookimpl
-def fsd_metrics(switch: Any) -> list[Any]:
+def fsd_metrics(module: Any) -> list[Any]:
     from .metrics import families
 
-    return families(_manager) if _manager is not None else []
+    manager = module.state.get("manager") if module is not None else None
+    return families(manager) if manager is not None else []

@@ -141,15 +141,17 @@ def event_ops(ev: Any, hostname: str) -> list[Op]:
     if name == "CUSTOM":
         sub = (ev.subclass or "").lower()
         if sub == "sofia::register":
+            # FreeSWITCH keys the core row by the binding (AOR user, stored host), not by
+            # the digest username/realm.
             return registration_add_ops(
-                h("username") or h("from-user") or "", h("realm") or h("from-host") or "",
+                h("from-user") or h("username") or "", h("from-host") or h("realm") or "",
                 h("call-id") or "", _reg_url(h("profile-name"), h("contact") or ""),
                 _reg_expires(ev, _int(h("expires"))),
                 h("network-ip") or "", h("network-port") or "", h("network-proto") or "udp",
                 hostname, h("user-agent") or "")
         if sub in ("sofia::unregister", "sofia::expire"):
-            return registration_del_ops(h("username") or h("from-user") or "",
-                                        h("realm") or h("from-host") or "",
+            return registration_del_ops(h("from-user") or h("user") or h("username") or "",
+                                        h("from-host") or h("host") or h("realm") or "",
                                         h("call-id") or "", hostname)
     return []
 

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from fsd.log import DEBUG, ERR, WARNING, logger
-from fsd.module import APP_ROUTING_EXEC
+from fsd.truth import is_true
 
 from . import regexmatch, timematch
 
@@ -37,11 +37,6 @@ _BREAKS = {"on-true": BREAK_ON_TRUE, "on-false": BREAK_ON_FALSE, "always": BREAK
            "never": BREAK_NEVER}
 MAX_RECUR = 100
 _TIME_ATTRS = frozenset(timematch.TIME_ATTRS)
-_TRUE = {"true", "yes", "on", "1", "enabled", "active", "allow", "t", "y"}
-
-
-def is_true(value: Any) -> bool:
-    return value is not None and str(value).strip().lower() in _TRUE
 
 
 class Extension(list):
@@ -136,17 +131,8 @@ class ExtensionParser:
 
     def _exec_inline(self, app: str, data: str) -> None:
         s = self.session
-        iface = s.switch.applications.get((app or "").strip().lower())
-        if iface is None:
-            self.log(ERR, f"Invalid Application {app}")
-            hangup = getattr(s, "hangup", None)
-            if hangup:
-                hangup("DESTINATION_OUT_OF_ORDER")
-            return
-        if not (getattr(iface, "flags", 0) & APP_ROUTING_EXEC):
-            self.log(ERR, "This application cannot be executed inline")
-            return
         try:
+            # the core refuses unknown applications and those not flagged for inline use
             s.execute_inline(app, data)
         except Exception as e:  # an app failing inline must not abort the hunt
             self.log(ERR, f"inline application {app} failed: {type(e).__name__}: {e}")

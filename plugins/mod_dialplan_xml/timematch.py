@@ -36,6 +36,8 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from fsd.truth import is_true
+
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 except ImportError:  # pragma: no cover - Python 3.11 always has it
@@ -47,7 +49,6 @@ TIME_ATTRS = ("date-time", "year", "yday", "mon", "mday", "week", "mweek", "wday
 
 _DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _LEADING_INT = re.compile(r"\s*([+-]?\d+)")
-_TRUE = {"true", "yes", "on", "1", "enabled", "active", "allow", "t", "y"}
 
 Logger = Callable[[str], None]
 
@@ -215,7 +216,7 @@ def wall_clock(now: datetime | float | None, zone: tzinfo | None) -> datetime:
 
 
 def _true(v: str) -> bool:
-    return v.strip().lower() in _TRUE
+    return is_true(v)
 
 
 def datetime_check(attrs: Mapping[str, str], now: datetime | float | None = None, *,

@@ -1,15 +1,20 @@
-"""mod_dptools: the dialplan applications and the ``user/`` endpoint.
+"""mod_dptools: the dialplan applications, the ``user/`` endpoint and the ``inline``
+dialplan.
 
 Everything this module offers is declared in ``fsd_module_load``; the media applications
-(playback, record, read, …) live in ``media_apps`` and are declared there too."""
+(playback, record, read, …) live in ``media_apps`` and are declared there too.  Its hooks
+(the ``inline`` dialplan, variables on outbound legs) are in ``call_hooks``."""
 
 from __future__ import annotations
 
 from fsd_modules.mod_dptools import apps
+from fsd_modules.mod_dptools.call_hooks import fsd_dialplan_hunt, fsd_outgoing_channel
 from fsd_modules.mod_dptools.user_endpoint import user_outgoing
 
 import fsd
 from fsd.module import APP_ROUTING_EXEC, APP_ZOMBIE_EXEC, ModuleInterface
+
+__all__ = ["fsd_dialplan_hunt", "fsd_module_load", "fsd_outgoing_channel"]
 
 _INLINE = APP_ROUTING_EXEC
 
@@ -42,9 +47,10 @@ def fsd_module_load(module: ModuleInterface) -> None:
     add("wait_for_answer", apps.wait_for_answer, "Wait for call to be answered", "")
     add("noop", apps.noop, "Do nothing", "", _INLINE | APP_ZOMBIE_EXEC)
     module.add_endpoint("user", user_outgoing)
-    from fsd_modules.mod_dptools import limit_apps
+    from fsd_modules.mod_dptools import dptools_apis, limit_apps
 
     limit_apps.declare(module)
+    dptools_apis.declare(module)
     try:
         from fsd_modules.mod_dptools import media_apps
     except ImportError:

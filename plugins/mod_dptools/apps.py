@@ -13,7 +13,8 @@ from fsd import causes
 from fsd.events import Event
 from fsd.log import INFO, WARNING, level_from_str
 from fsd.originate import originate
-from fsd.session import Session, is_true
+from fsd.session import Session
+from fsd.truth import is_true
 
 
 def answer(session: Session, data: str) -> None:

@@ -378,16 +378,6 @@ def set_tts_params(session: Any, data: str) -> None:
 
 
 # ---------------------------------------------------------------------------- declare
-def _file_opener(fmt: Any):
-    def opener(path: str, mode: str = "r", rate: int = 8000) -> Any:
-        factory = fmt.writer if mode.startswith("w") else fmt.reader
-        if factory is None:
-            raise MediaError(f"format {fmt.name} cannot be opened for {mode}")
-        return factory(path, rate)
-
-    return opener
-
-
 def declare(module: ModuleInterface) -> None:
     add = module.add_application
     add("playback", playback, "Playback File", "<path>")
@@ -417,4 +407,4 @@ def declare(module: ModuleInterface) -> None:
     from fsd.media.files import FORMATS
 
     for ext, fmt in sorted(FORMATS.items()):
-        module.add_file_format(ext, _file_opener(fmt))
+        module.add_file_format(ext, fmt.reader, fmt.writer)

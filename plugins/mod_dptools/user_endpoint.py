@@ -35,9 +35,23 @@ def user_outgoing(req: OutgoingRequest) -> Session:
         gvars, groups = parse_dial_string(expanded)
     except DialStringError as e:
         raise SessionError("USER_NOT_REGISTERED", f"user/{user}@{domain}: dial-string [{expanded.strip()}] is not usable: {e}") from e
-    target = groups[0][0]
-    if target.endpoint not in sw.endpoints:
+    targets = [t for g in groups for t in g]
+    if any(t.endpoint not in sw.endpoints for t in targets):
         raise SessionError("USER_NOT_REGISTERED", f"user/{user}@{domain}: no endpoint for [{expanded.strip()}]")
     merged = {**req.variables, **gvars, "dialed_user": user, "dialed_domain": domain}
-    leg = create_leg(sw, target, merged, req.originator, req.profile.caller_id_name, req.profile.caller_id_number)
-    return leg
+    if len(targets) == 1:
+        return create_leg(sw, targets[0], merged, req.originator, req.profile.caller_id_name,
+                          req.profile.caller_id_number)
+    # Several registered contacts (sofia_contact joins them with ","): ring them all and
+    # hand back the one that answers, as FreeSWITCH's user/ endpoint does with a nested
+    # originate.  This blocks the originating thread (never the loop) until then.
+    from fsd.originate import originate
+
+    inner = "{" + ",".join(f"{k}='{v}'" for k, v in merged.items() if "'" not in v) + "}" + \
+        "|".join(",".join(t.raw for t in g) for g in groups)
+    timeout = int(merged.get("originate_timeout") or merged.get("call_timeout") or 60)
+    result = originate(sw, inner, None, timeout=timeout, cid_name=req.profile.caller_id_name,
+                       cid_num=req.profile.caller_id_number)
+    if result.session is None:
+        raise SessionError(result.cause, f"user/{user}@{domain}: {result.cause}")
+    return result.session

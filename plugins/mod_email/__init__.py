@@ -1,36 +1,28 @@
 """mod_email: the mailer behind ``freeswitch.email`` (FreeSWITCH's switch_simple_email)
 and everything else in fsd that sends mail.
 
-Other modules get the running mailer with :func:`get_mailer` (``None`` when mod_email is
-not loaded) and call ``get_mailer().send(to, from_, headers, body, file, convert_cmd,
-convert_ext)``.  Settings: switch.conf.xml ``mailer-app`` / ``mailer-app-args`` and
+Other modules get the running mailer from the switch's service registry, never by importing
+this package: ``switch.services.get(fsd.services.MAILER)`` (``None`` when mod_email is not
+loaded), then ``.send(to, from_, headers, body, file, convert_cmd, convert_ext)``.  The
+mailer belongs to the loaded module (``module.state``), not to a module global.  Settings: switch.conf.xml ``mailer-app`` / ``mailer-app-args`` and
 ``conf/autoload/email.conf.xml`` (see docs/email.md).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 import fsd
 from fsd.log import INFO, WARNING, log
+from fsd.services import MAILER
 
 from .api import EMAIL_SPOOL_SYNTAX, EMAIL_TEST_SYNTAX, email_spool, email_test
 from .mailer import Mailer, SendResult
 from .settings import MailerSettings, settings_from_config
 from .transport import split_words
 
-__all__ = ["Mailer", "MailerSettings", "SendResult", "get_mailer"]
-
-_lock = threading.Lock()
-_mailer: Mailer | None = None
-
-
-def get_mailer() -> Mailer | None:
-    """The mailer of the loaded mod_email, or ``None`` when the module is not loaded."""
-    return _mailer
-
+__all__ = ["Mailer", "MailerSettings", "SendResult"]
 
 def _check_program(settings: MailerSettings) -> None:
     """Warn at load, not at the first voicemail, when the mailer program is missing."""
@@ -53,18 +45,14 @@ def _check_program(settings: MailerSettings) -> None:
 
 @fsd.hookimpl
 def fsd_module_load(module: Any) -> None:
-    global _mailer
     sw = module.switch
     conf = sw.config.get_configuration("email.conf") if sw.config is not None else None
     settings = settings_from_config(dict(sw.settings or {}), conf)
     spool_dir = os.path.join(sw.dirs.storage, "mail-spool")
     mailer = Mailer(settings, sw.dirs.temp, spool_dir, start=False)
     _check_program(settings)
-    with _lock:
-        if _mailer is not None:  # a reload: let the old retry thread go first
-            _mailer.stop()
-        _mailer = mailer
     module.state["mailer"] = mailer
+    module.add_service(MAILER, mailer)
     module.add_api(
         "email_test",
         "Send a test mail and report whether it was delivered",
@@ -94,29 +82,28 @@ def fsd_module_runtime(module: Any) -> None:
 
 @fsd.hookimpl
 def fsd_module_shutdown(module: Any) -> None:
-    global _mailer
     mailer = module.state.pop("mailer", None)
-    if mailer is None:
-        return
-    mailer.stop()
-    with _lock:
-        if _mailer is mailer:
-            _mailer = None
+    if mailer is not None:
+        mailer.stop()  # a reload's new instance starts its retry thread only after this
+
+
+def _mailer_of(module: Any) -> Mailer | None:
+    return module.state.get("mailer") if module is not None else None
 
 
 @fsd.hookimpl
-def fsd_status_lines(switch: Any) -> list[str]:
-    m = _mailer
+def fsd_status_lines(module: Any) -> list[str]:
+    m = _mailer_of(module)
     if m is None:
         return []
     return [f"mail: {len(m.spool)} queued for retry, {len(m.spool.failed())} given up"]
 
 
 @fsd.hookimpl
-def fsd_metrics(switch: Any) -> list[Any]:
+def fsd_metrics(module: Any) -> list[Any]:
     from prometheus_client.core import GaugeMetricFamily
 
-    m = _mailer
+    m = _mailer_of(module)
     if m is None:
         return []
     depth = GaugeMetricFamily("fsd_mail_spool_depth", "Mails in the spool waiting for a retry")

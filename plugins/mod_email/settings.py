@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsd.log import WARNING, log
+from fsd.truth import is_true
 
 DEFAULT_RETRY = (60.0, 300.0, 900.0, 1800.0, 3600.0)
 
@@ -40,7 +41,7 @@ class MailerSettings:
 
 
 def _bool(v: str) -> bool:
-    return str(v).strip().lower() in ("1", "true", "yes", "on", "enabled")
+    return is_true(v)
 
 
 def _positive(name: str, v: str, default: float) -> float:

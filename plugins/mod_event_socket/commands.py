@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fsd.events import Event, event_id
 from fsd.events.names import ALL, CLONE, CUSTOM, EVENT_NAMES
 from fsd.log import DEBUG, ERR, log
+from fsd.truth import is_true
 
 from . import protocol as P
 from .filters import MYEVENTS_NAMES
@@ -204,7 +205,7 @@ def _userauth(lst: Listener, spec: str) -> str:
             if name == "esl-password":
                 esl_pass = val
             elif name == "esl-allowed-log":
-                allowed_log = val.strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+                allowed_log = is_true(val)
             elif name == "esl-allowed-events":
                 allowed_events = val
             elif name == "esl-allowed-api":
@@ -415,14 +416,14 @@ def _connect(lst: Listener) -> None:
 async def _sendmsg(lst: Listener, pkt: P.Packet) -> str:
     cmd = pkt.command
     uuid = cmd[7:].strip(" ")
-    async_var = (pkt.get("async") or "").strip().lower() in ("true", "yes", "on", "1")
+    async_var = is_true(pkt.get("async"))
     is_async = lst.async_mode or async_var
     if not uuid:
         uuid = pkt.get("session-id") or ""
     if uuid and lst.session is not None and uuid == lst.session_uuid:
         uuid = ""
     msg = packet_event(pkt)
-    prio = (pkt.get("event-lock-pri") or "").strip().lower() in ("true", "yes", "on", "1")
+    prio = is_true(pkt.get("event-lock-pri"))
     if not uuid and lst.session is not None:
         if is_async or lst.static_work is None:
             lst.session.queue_message(msg, priority=prio)
@@ -487,7 +488,7 @@ def _sendevent(lst: Listener, pkt: P.Packet) -> str:
 
 async def _api(lst: Listener, pkt: P.Packet) -> None:
     line = pkt.command[4:]
-    console = (pkt.get("console_execute") or "").strip().lower() in ("true", "yes", "on", "1")
+    console = is_true(pkt.get("console_execute"))
     cmd, _, arg = line.partition(" ")
     if lst.allowed_api is not None and not api_allowed(lst, cmd, arg or None):
         lst.reply("-ERR permission denied")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fsd.truth import is_true
+
 MAX_QUEUE_LEN = 100_000
 MAX_MISSED = 500
 
 
 def _true(v: str | None) -> bool:
-    return (v or "").strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+    return is_true(v)
 
 
 def _int(v: str | None, default: int) -> int:

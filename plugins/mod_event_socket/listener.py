@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from fsd.log import CRIT, DEBUG, ERR, WARNING, log
+from fsd.truth import is_true
 
 from . import protocol as P
 from .filters import Filters, Subscriptions
@@ -300,7 +301,7 @@ class Listener(asyncio.Protocol):
         self.done.set()
         s = self.session
         if s is not None and self.outbound and self.async_mode:
-            resume = self.resume or (s.get_variable("socket_resume") or "").lower() == "true"
+            resume = self.resume or is_true(s.get_variable("socket_resume"))
             if resume and s.ready():
                 s.set_state("CS_EXECUTE")  # ends the park: the extension goes on
             if hasattr(s, "wake"):

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from fsd.log import DEBUG, ERR, log
+from fsd.truth import is_true
 
 from .listener import Listener
 
@@ -131,4 +132,4 @@ def _ready(session: Any) -> bool:
 
 
 def _true(v: str | None) -> bool:
-    return (v or "").strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+    return is_true(v)

@@ -40,10 +40,9 @@ class HashLimit:
         self.items: dict[str, LimitItem] = {}
 
     def _held(self, session: Any) -> set[str]:
-        held = getattr(session, "_limit_hash_held", None)
+        held = session.get_private("limit_hash_held")
         if held is None:
-            held = set()
-            session._limit_hash_held = held
+            held = session.set_private("limit_hash_held", set())
         return held
 
     def incr(self, session: Any, realm: str, resource: str, max: int, interval: int) -> bool:

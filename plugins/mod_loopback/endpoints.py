@@ -15,7 +15,8 @@ from typing import Any
 
 from fsd import causes
 from fsd.originate import OutgoingRequest
-from fsd.session import Endpoint, Session, SessionError, is_true
+from fsd.session import Endpoint, Session, SessionError
+from fsd.truth import is_true
 
 
 class LoopbackTech(Endpoint):

@@ -14,26 +14,7 @@ from typing import Any
 
 from fsd.events import event_id
 from fsd.log import ERR, WARNING, log
-
-#: switch_xml_parse_section_string: a section is bound when its short name appears
-#: anywhere in the value (case-insensitive); the lookup section names each one answers.
-_SECTIONS = (
-    ("config", ("configuration",)),
-    ("directory", ("directory",)),
-    ("dialplan", ("dialplan",)),
-    ("languages", ("languages", "phrases")),
-    ("chatplan", ("chatplan",)),
-    ("channels", ("channels",)),
-)
-
-
-def parse_sections(value: str) -> set[str]:
-    v = (value or "").lower()
-    out: set[str] = set()
-    for short, names in _SECTIONS:
-        if short in v:
-            out.update(names)
-    return out
+from fsd.scripting.languages import parse_sections  # noqa: F401  (used below, and re-exported)
 
 
 def parse_size(text: str) -> int | None:

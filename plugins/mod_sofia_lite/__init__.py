@@ -115,15 +115,14 @@ class Sofia:
         self._restore()
 
     def _restore(self) -> None:
-        try:
-            from fsd_modules.mod_db import get_coredb
-        except ImportError:
-            return
         import time
+
+        from fsd.services import DATABASE
 
         # mod_db starts its writer in a thread at runtime; wait for it briefly.
         for _ in range(100):
-            core = get_coredb()
+            db = self.switch.services.get(DATABASE)
+            core = db.coredb if db is not None else None
             if core is not None:
                 self.registrar.restore(core, getattr(self.switch, "switchname", "") or self.switch.hostname)
                 return

@@ -82,6 +82,7 @@ class ProfileConfig:
     force_register_domain: str = ""
     force_register_db_domain: str = ""
     inbound_reg_force_matching_username: bool = False
+    expires_late_margin: int = 60
     sessions_per_second: int = 0  # 0 = the switch's own limit only
     t1: float = 0.5
     t2: float = 4.0
@@ -217,6 +218,7 @@ def parse_profiles(conf: Any, default_ip: str) -> list[ProfileConfig]:
         pc.force_register_domain = p.get("force-register-domain") or ""
         pc.force_register_db_domain = p.get("force-register-db-domain") or ""
         pc.inbound_reg_force_matching_username = _true(p.get("inbound-reg-force-matching-username"))
+        pc.expires_late_margin = max(0, _int(p.get("sip-expires-late-margin"), 60))
         pc.sessions_per_second = _int(p.get("sessions-per-second"), 0)
         pc.t1 = _int(p.get("timer-t1"), 500) / 1000.0
         pc.t2 = _int(p.get("timer-t2"), 4000) / 1000.0

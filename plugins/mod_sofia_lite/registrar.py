@@ -42,6 +42,7 @@ class Binding:
     auth_user: str = ""
     realm: str = ""
     status: str = ""
+    margin: int = LATE_MARGIN  # the profile's sip-expires-late-margin
 
     @property
     def key(self) -> tuple[str, str]:
@@ -152,7 +153,11 @@ class Registrar:
         src_ip, src_port = msg.source
         uri = SipUri.parse(na.raw_uri)
         uri.params.pop("expires", None)
-        nat = msg.transport == "udp" and (uri.host != src_ip or (uri.port or 5060) != src_port)
+        # FreeSWITCH detects NAT only when asked (aggressive-nat-detection): then the
+        # binding is reached through the address the REGISTER came from (fs_path).
+        aggressive = stack.cfg.params.get("aggressive-nat-detection", "").lower() == "true"
+        nat = aggressive and msg.transport == "udp" and (
+            uri.host != src_ip or (uri.port or 5060) != src_port)
         if nat:
             path = urllib.parse.quote(f"sip:{uri.user}@{src_ip}:{src_port}", safe="")
             uri.params["fs_nat"] = "yes"
@@ -164,7 +169,8 @@ class Registrar:
                        uri=str(uri), call_id=msg.call_id, expires=expires, network_ip=src_ip,
                        network_port=src_port, proto=msg.transport,
                        user_agent=msg.get("User-Agent") or "", auth_user=auth_user, realm=realm,
-                       status=f"Registered({proto}{'-NAT' if nat else ''})")
+                       status=f"Registered({proto}{'-NAT' if nat else ''})",
+                       margin=stack.cfg.expires_late_margin)
 
     def _contact_headers(self, user: str, host: str, now: float, granted: dict[str, int] | None,
                          _: int) -> list[tuple[str, str]]:
@@ -236,8 +242,8 @@ class Registrar:
         gone: list[Binding] = []
         with self.lock:
             for key, bs in list(self.bindings.items()):
-                keep = [b for b in bs if b.expires + LATE_MARGIN > now]
-                gone += [b for b in bs if b.expires + LATE_MARGIN <= now]
+                keep = [b for b in bs if b.expires + b.margin > now]
+                gone += [b for b in bs if b.expires + b.margin <= now]
                 if keep:
                     self.bindings[key] = keep
                 else:

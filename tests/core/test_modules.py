@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from fsd.switch import StartupError
 from fsd.testing import prepare_base, running_switch, wait_until
+from fsd.testing_process import install_to_target
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "example_plugin"
 
@@ -70,12 +70,18 @@ def test_show_modules_and_api_formats(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def example_plugin_installed():
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    str(FIXTURE)], check=True, capture_output=True)
-    yield
-    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", "fsd-example-plugin"],
-                   capture_output=True)
+def example_plugin_installed(tmp_path_factory):
+    """The example plugin installed into a temporary target, on sys.path for this test
+    only (entry points are read from sys.path when a module loads); never into the
+    running environment."""
+    target = install_to_target(FIXTURE, tmp_path_factory.mktemp("example") / "site")
+    sys.path.insert(0, str(target))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(target))
+        for name in [m for m in sys.modules if m.split(".")[0] == "fsd_example_plugin"]:
+            del sys.modules[name]
 
 
 def test_third_party_plugin_loads_through_modules_conf(tmp_path, example_plugin_installed):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from fsd.log import logger
 from fsd.media.clock import MediaClock
 from fsd.media.port import MediaPort
 
@@ -66,3 +67,22 @@ def _best_corr(got: np.ndarray, ref: np.ndarray) -> tuple[float, int]:
 @pytest.fixture
 def best_corr():
     return _best_corr
+
+
+class _LogCapture:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def __call__(self, record) -> None:
+        self.texts.append(record.text)
+
+    def has(self, text: str) -> bool:
+        return any(text in t for t in self.texts)
+
+
+@pytest.fixture
+def logs():
+    cap = _LogCapture()
+    sid = logger.add_sink(cap)
+    yield cap
+    logger.remove_sink(sid)

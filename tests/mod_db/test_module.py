@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from fsd.events import Event
+from fsd.services import DATABASE
 from fsd.testing import running_switch
 
 DB_CONF = """<configuration name="db.conf" description="pools">
@@ -18,13 +19,13 @@ DB_CONF = """<configuration name="db.conf" description="pools">
 
 
 def test_module_wiring(tmp_path, logs):
-    import fsd_modules.mod_db as mod_db
     from fsd_modules.mod_db.handle import DbHandle
 
     with running_switch(tmp_path, modules=["mod_db"],
                         extra_files={"conf/autoload/db.conf.xml": DB_CONF},
                         switch_settings={"max-db-handles": "7", "db-handle-timeout": "3"}) as sw:
-        mgr = mod_db.get_manager()
+        db = sw.services.get(DATABASE)
+        mgr = db.manager
         assert mgr is not None and mgr.max_handles == 7 and mgr.timeout == 3
         assert mgr.pool_sizes == {"sqlite://small": (2, 0.2)}
         assert logs.has("without a dsn attribute") and logs.has("bad max-handles")
@@ -37,9 +38,9 @@ def test_module_wiring(tmp_path, logs):
         assert (tmp_path / "db" / "small.db").exists() or any(tmp_path.rglob("small.db"))
         # The core database follows channel events fired on the bus.
         deadline = time.monotonic() + 5
-        while mod_db.get_coredb() is None and time.monotonic() < deadline:
+        while db.coredb is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        core = mod_db.get_coredb()
+        core = db.coredb
         assert core is not None
         assert "core db sqlite://" in sw.api_execute("db_cache", "status")
         e = Event("CHANNEL_CREATE")
@@ -53,15 +54,13 @@ def test_module_wiring(tmp_path, logs):
             rows = core.query("SELECT name FROM channels WHERE uuid = 'wired-1'")
             time.sleep(0.02)
         assert rows == [{"name": "loopback/wired"}]
-    assert mod_db.get_manager() is None
+    assert sw.services.get(DATABASE) is None
 
 
 def test_bad_switch_settings_fall_back_to_defaults(tmp_path, logs):
-    import fsd_modules.mod_db as mod_db
-
     with running_switch(tmp_path, modules=["mod_db"],
-                        switch_settings={"max-db-handles": "2", "db-handle-timeout": "x"}):
-        mgr = mod_db.get_manager()
+                        switch_settings={"max-db-handles": "2", "db-handle-timeout": "x"}) as sw:
+        mgr = sw.services.get(DATABASE).manager
         assert mgr.max_handles == 50 and mgr.timeout == 5
         assert logs.has("max-db-handles must be between 5 and 5000")
         assert logs.has("db-handle-timeout must be between 1 and 5000")

@@ -1,5 +1,5 @@
 """mod_email loaded into a real fsd Switch from a copy of the shipped configuration:
-the API commands, get_mailer(), the spool re-read at load, and unload."""
+the API commands, the MAILER service, the spool re-read at load, and unload."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import re
 import shutil
 from pathlib import Path
 
-import fsd_modules.mod_email as mod_email
 import pytest
 
 from fsd.dirs import Dirs
+from fsd.services import MAILER
 from fsd.switch import Switch
 
 REPO_CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -62,7 +62,7 @@ def test_email_test_via_smtp(loaded, smtp_server):
     (mail,) = smtp_server.wait_for(1)
     assert mail.mail_from == "pbx@example.org"
     assert email.message_from_bytes(mail.data)["Subject"].startswith("fsd test mail from ")
-    assert mod_email.get_mailer() is sw.modules.loaded["mod_email"].state["mailer"]
+    assert sw.services.get(MAILER) is sw.modules.loaded["mod_email"].state["mailer"]
 
 
 def test_email_test_via_msmtp_from_switch_conf(loaded, smtp_server, msmtprc):
@@ -100,7 +100,7 @@ def test_queued_mail_listed_and_retried_after_reload(loaded, smtp_server, wait_u
     assert "queued: 1" in listing and "to=[ops@example.org]" in listing
     # unload (shutdown) and load again: the spool is re-read
     sw.modules.unload("mod_email")
-    assert mod_email.get_mailer() is None
+    assert sw.services.get(MAILER) is None
     smtp_server.start()
     sw.modules.load("mod_email")
     assert "queued: 1" in sw.api_execute("email_spool")
@@ -119,4 +119,4 @@ def test_unload_removes_apis(loaded):
     assert "email_test" in sw.apis and "email_spool" in sw.apis
     sw.modules.unload("mod_email")
     assert "email_test" not in sw.apis
-    assert mod_email.get_mailer() is None
+    assert sw.services.get(MAILER) is None

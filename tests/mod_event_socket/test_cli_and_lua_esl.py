@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from fsd_modules.mod_event_socket.lua_esl import ESLconnection, ESLevent
+from fsd.esl import ESLconnection, ESLevent
 
 
 def cli(port: int, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -78,8 +78,6 @@ R("n", n)
 
 
 def test_dbh_released_at_script_end_and_bad_dsn(daemon, logs):
-    from fsd_modules.mod_db import get_manager
-
     name, a, b = daemon.run("""session:answer()
 local dbh = freeswitch.Dbh("sqlite://lua_t3")
 R("owned", #"x")
@@ -90,7 +88,9 @@ R("bad", bad:connected())
     assert daemon.result(name, "held") == "true"
     assert daemon.result(name, "bad") == "false"
     assert any("DBH NOT Connected" in t for t in errors(logs))
-    mgr = get_manager()
+    from fsd.services import DATABASE
+
+    mgr = daemon.sw.services.get(DATABASE).manager
     # nothing is leased by any lua run once its script has ended
     assert wait_until(lambda: not [o for o, leases in mgr._owners.items()
                                    if str(o).startswith("lua:") and leases], 3)

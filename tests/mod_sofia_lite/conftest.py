@@ -125,8 +125,8 @@ class Rig:
 
     def sipp(self, scenario: str, service: str = "7001", *, calls: int = 1, timeout: int = 20,
              extra: list[str] | None = None, rate: int | None = None,
-             check: bool = True) -> subprocess.CompletedProcess:
-        sc = scenario if scenario in ("uac", "uas") else str(SCENARIOS / scenario)
+             check: bool = True, subs: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        sc = scenario if scenario in ("uac", "uas") else self.scenario(scenario, subs)
         args = ["sipp", f"127.0.0.1:{self.port}", "-s", service, "-i", "127.0.0.1",
                 "-p", str(free_port()), "-mp", str(free_port()), "-m", str(calls),
                 "-timeout", f"{timeout}s", "-timeout_error", "-nostdin", "-max_recv_loops", "1000",
@@ -140,6 +140,36 @@ class Rig:
         if check:
             assert r.returncode == 0, f"sipp {scenario} failed ({r.returncode}):\n{r.stdout[-1500:]}\n{r.stderr[-3000:]}"
         return r
+
+    def scenario(self, name: str, subs: dict[str, str] | None = None) -> str:
+        """The scenario file, with ``{{key}}`` placeholders filled from ``subs``."""
+        if not subs:
+            return str(SCENARIOS / name)
+        text = (SCENARIOS / name).read_text()
+        for k, v in subs.items():
+            text = text.replace("{{" + k + "}}", v)
+        out = self.base / f"{name[:-4]}-{abs(hash(tuple(sorted(subs.items()))))}.xml"
+        out.write_text(text)
+        return str(out)
+
+    def sipp_bg(self, scenario: str, service: str = "1000", *, calls: int = 1,
+                timeout: int = 30, extra: list[str] | None = None,
+                subs: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
+        """Start SIPp in the background (a UAS, or one that registers first); returns the
+        process and its SIP port."""
+        port = free_port()
+        args = ["sipp", f"127.0.0.1:{self.port}", "-s", service, "-i", "127.0.0.1",
+                "-p", str(port), "-mp", str(free_port()), "-m", str(calls),
+                "-timeout", f"{timeout}s", "-timeout_error", "-nostdin", "-bind_local",
+                "-sf", self.scenario(scenario, subs)] + (extra or [])
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=self.base)
+        return proc, port
+
+    @staticmethod
+    def finish(proc: subprocess.Popen, timeout: float = 40) -> None:
+        out, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, f"sipp failed ({proc.returncode}):\n{out[-1500:]}\n{err[-3000:]}"
 
     def udp(self, data: bytes | str, *, want: int = 1, timeout: float = 5.0,
             sock: socket.socket | None = None) -> list[str]:

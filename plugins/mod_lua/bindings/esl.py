@@ -1,5 +1,5 @@
-"""``require("ESL")`` inside fsd's Lua: ESLconnection / ESLevent over
-``fsd_modules.mod_event_socket.lua_esl`` (the same classes fsd_cli uses).
+"""``require("ESL")`` inside fsd's Lua: ESLconnection / ESLevent of the core's ESL client
+library :mod:`fsd.esl` (the same classes fsd_cli uses).
 
 The sandbox moves both classes from ``freeswitch`` into ``package.preload.ESL``, so a
 script sees them as FreeSWITCH's ESL Lua module provides them: the global ``ESL`` table
@@ -19,9 +19,9 @@ EV = Arg("o:ESLevent", "ESLevent *")
 
 
 def _lib() -> Any:
-    from fsd_modules.mod_event_socket import lua_esl
+    import fsd.esl
 
-    return lua_esl
+    return fsd.esl
 
 
 class _Closer:

@@ -171,9 +171,9 @@ def test_3_1_email_temp_file_removed_and_piped_to_mailer(daemon, lua):
 def test_3_1_email_sending_uses_mailer_app_setting(daemon):
     """§3.1 mailer-app / mailer-app-args come from switch.conf.xml settings (defaults
     sendmail, -t)."""
-    from fsd_modules.mod_email import get_mailer
+    from fsd.services import MAILER
 
-    m = get_mailer()
+    m = daemon.sw.services.get(MAILER)
     assert m.settings.mailer_app == "msmtp" and m.settings.mailer_app_args.endswith("-t")
     from fsd_modules.mod_email.settings import MailerSettings
 

@@ -1,6 +1,7 @@
 """The ESL client library's classes (``ESLconnection``, ``ESLevent``) as plain Python,
 speaking the real protocol over a socket.  mod_lua binds them as ``require("ESL")``;
-``fsd_cli`` uses them too.  Method names are those of FreeSWITCH's libesl bindings.
+``fsd_cli`` uses them too (the server side is mod_event_socket).  Method names are those
+of FreeSWITCH's libesl bindings.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import uuid as uuidlib
 from urllib.parse import unquote
 
 from fsd.events import Event
+from fsd.truth import is_true
 
 
 class ESLevent:
@@ -325,11 +327,11 @@ class ESLconnection:
             self.async_execute = saved
 
     def setAsyncExecute(self, val: str) -> int:  # noqa: N802
-        self.async_execute = str(val).lower() in ("true", "yes", "on", "1")
+        self.async_execute = is_true(val)
         return 1
 
     def setEventLock(self, val: str) -> int:  # noqa: N802
-        self.event_lock = str(val).lower() in ("true", "yes", "on", "1")
+        self.event_lock = is_true(val)
         return 1
 
     def disconnect(self) -> int:
