@@ -47,11 +47,19 @@ def fsd_module_load(module: ModuleInterface) -> None:
     add("console", "Console", "loglevel [level]|colorize [on|off|toggle]", c.console)
     add("bgapi", "Execute an api command in a thread", "<command>[ <arg>]", c.bgapi)
     add("getenv", "getenv", "<name>", c.getenv)
-    from fsd_modules.mod_commands import directory_apis, limit_apis, util_apis
+    from fsd_modules.mod_commands import (
+        directory_apis,
+        limit_apis,
+        sched_apis,
+        util_apis,
+        uuid_apis,
+    )
 
     limit_apis.declare(module)
     util_apis.declare(module)
     directory_apis.declare(module)
+    sched_apis.declare(module)
+    uuid_apis.declare(module)
     try:
         from fsd_modules.mod_commands import call_control
     except ImportError:  # the call model is not installed in this build

@@ -6,12 +6,10 @@ match on them."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 import uuid as uuidlib
 from typing import Any
 
-from fsd.api import Stream, split_command
+from fsd.api import Stream
 from fsd.module import ModuleInterface
 from fsd.originate import originate
 from fsd.session import Session
@@ -52,8 +50,6 @@ def tokenize(text: str) -> list[str]:
 class CallControl:
     def __init__(self, switch: Any) -> None:
         self.switch = switch
-        self._sched_id = 0
-        self._sched_lock = threading.Lock()
 
     def _session(self, ident: str) -> Session | None:
         return self.switch.sessions.get(ident.strip())
@@ -281,54 +277,29 @@ class CallControl:
         self._on_one(args, stream, lambda s: s.pre_answer())
 
     def hupall(self, args: str, session: Any, stream: Stream) -> None:
+        """``hupall [<cause>] [<var> <value>]…``: every channel whose variables match all
+        the pairs (none: every channel)."""
+        from fsd import causes
+
         words = args.split()
-        cause = words[0] if words else "MANAGER_REQUEST"
-        var = words[1] if len(words) > 1 else None
-        val = words[2] if len(words) > 2 else None
+        cause = causes.str2cause(words[0]) if words else "MANAGER_REQUEST"
+        pairs = [(words[i], words[i + 1]) for i in range(1, len(words) - 1, 2)]
         with self.switch.sessions_lock:
             sessions = list(self.switch.sessions.values())
         for s in sessions:
-            if var and s.get_variable(var) != val:
-                continue
-            s.hangup(cause)
-        from fsd import causes
-
-        stream.write(f"+OK hangup all channels with cause {causes.str2cause(cause)}\n")
+            if all(s.get_variable(k) == v for k, v in pairs):
+                s.hangup(cause)
+        if not pairs:
+            stream.write(f"+OK hangup all channels with cause {cause}\n")
+        elif len(pairs) == 1:
+            stream.write(f"+OK hangup all channels matching [{pairs[0][0]}]=[{pairs[0][1]}] "
+                         f"with cause: {cause}\n")
+        else:
+            stream.write(f"+OK hangup all channels matching [{pairs[0][0]}]=[{pairs[0][1]}]... "
+                         f"with cause: {cause}\n")
 
     def create_uuid(self, args: str, session: Any, stream: Stream) -> None:
         stream.write(str(uuidlib.uuid4()))
-
-    def sched_api(self, args: str, session: Any, stream: Stream) -> None:
-        """``sched_api [+]<time> [<group_name>|none] <command_string>``."""
-        words = args.split(None, 2)
-        if len(words) < 3:
-            stream.write("-ERR Invalid syntax. USAGE: [+@]<time> <group_name> <command_string>[&]\n")
-            return
-        when, _group, cmdline = words
-        try:
-            secs = float(when.lstrip("+@"))
-        except ValueError:
-            stream.write("-ERR Invalid syntax. USAGE: [+@]<time> <group_name> <command_string>[&]\n")
-            return
-        if not when.startswith(("+", "@")) and secs > 1e9:
-            secs = max(0.0, secs - time.time())
-        background = cmdline.endswith("&")
-        cmdline = cmdline.rstrip("&").strip()
-        with self._sched_lock:
-            self._sched_id += 1
-            task_id = self._sched_id
-
-        def fire() -> None:
-            cmd, cargs = split_command(cmdline)
-            if background:
-                self.switch.api.background(cmd, cargs)
-            else:
-                self.switch.api.execute(cmd, cargs)
-
-        t = threading.Timer(secs, fire)
-        t.daemon = True
-        t.start()
-        stream.write(f"+OK Added: {task_id}\n")
 
 
 def declare(module: ModuleInterface) -> None:
@@ -352,4 +323,3 @@ def declare(module: ModuleInterface) -> None:
     add("uuid_pre_answer", "pre_answer", "<uuid>", c.uuid_pre_answer)
     add("hupall", "hupall", "<cause> [<var> <value>]", c.hupall)
     add("create_uuid", "Create a uuid", "", c.create_uuid)
-    add("sched_api", "Schedule an api command", "[+@]<time> <group_name> <command_string>[&]", c.sched_api)

@@ -9,7 +9,6 @@ import html
 import os
 import resource
 import socket
-import threading
 from typing import TYPE_CHECKING, Any
 
 from fsd_modules.mod_commands.show import html_start, http_format, parse_format, render, render_html
@@ -126,6 +125,10 @@ class CoreApis:
 
             show_channels(sw, what, words[1:], fmt, delim, stream)
             return None
+        elif what == "tasks":
+            from fsd_modules.mod_commands.sched_apis import show_tasks
+
+            cols, rows = show_tasks(sw)
         elif what == "limits":
             from fsd import limit
 
@@ -280,12 +283,9 @@ class CoreApis:
             val = sw.current_sps() if sub == "last_sps" else sw.setting_int("sessions-per-second", 30)
             stream.write(f"+OK sessions per second: {val}\n")
         elif sub == "shutdown":
-            mode = words[1].lower() if len(words) > 1 else ""
-            if mode == "cancel":
-                stream.write("+OK shutdown cancelled\n")
-                return
-            stream.write("+OK\n")
-            threading.Timer(0.2, _request_shutdown, args=(sw,)).start()
+            from fsd_modules.mod_commands.fsctl_more import shutdown
+
+            shutdown(sw, words, stream, _request_shutdown)
         elif sub in ("pause", "resume"):
             # SCSC_PAUSE_* / SCSC_RESUME_*: refuse (or accept again) new sessions
             which = words[1].lower() if len(words) > 1 else ""
@@ -302,9 +302,12 @@ class CoreApis:
         elif sub == "debug_level":
             stream.write(f"+OK DEBUG level: {DEBUG}\n")
         else:
-            stream.write("-USAGE: fsctl [loglevel [level]|max_sessions [n]|sps [n]|last_sps|"
-                         "shutdown [cancel|elegant|asap|now|restart]|hupall [cause]|"
-                         "pause [inbound|outbound]|resume [inbound|outbound]]\n")
+            from fsd_modules.mod_commands.fsctl_more import CTL_SYNTAX, fsctl_more
+
+            if not words:
+                stream.write(f"-USAGE: {CTL_SYNTAX}\n")
+            elif not fsctl_more(sw, words, stream, _request_shutdown):
+                stream.write(f"-ERR Invalid command\nUSAGE: fsctl {CTL_SYNTAX}\n")
 
     def console(self, args: str, session: Any, stream: Stream) -> None:
         words = args.split()

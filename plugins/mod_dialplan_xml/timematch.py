@@ -215,10 +215,6 @@ def wall_clock(now: datetime | float | None, zone: tzinfo | None) -> datetime:
     return datetime.fromtimestamp(float(now), zone) if zone else datetime.fromtimestamp(float(now)).astimezone()
 
 
-def _true(v: str) -> bool:
-    return is_true(v)
-
-
 def datetime_check(attrs: Mapping[str, str], now: datetime | float | None = None, *,
                    offset_hours: int | None = None, tzname: str | None = None,
                    log: Logger | None = None, debug: Logger | None = None) -> int:
@@ -257,7 +253,7 @@ def datetime_check(attrs: Mapping[str, str], now: datetime | float | None = None
             return 0
     if "dst" in attrs and attrs["dst"] != "":
         local_dst = time.localtime(tm.timestamp()).tm_isdst > 0
-        if not check("dst", local_dst == _true(attrs["dst"]), local_dst):
+        if not check("dst", local_dst == is_true(attrs["dst"]), local_dst):
             return 0
     if "date-time" in attrs and not check("date-time", fulldate_cmp(attrs["date-time"], tm),
                                           tm.strftime("%Y-%m-%d %H:%M:%S")):

@@ -5,13 +5,12 @@ Each function is ``app(session, data)``; behaviour follows FreeSWITCH's mod_dpto
 from __future__ import annotations
 
 import shlex
-import threading
 import time
 from typing import Any
 
 from fsd import causes
 from fsd.events import Event
-from fsd.log import INFO, WARNING, level_from_str
+from fsd.log import DEBUG, ERR, INFO, NOTICE, WARNING, level_from_str
 from fsd.originate import originate
 from fsd.session import Session
 from fsd.truth import is_true
@@ -189,35 +188,49 @@ def respond(session: Session, data: str) -> None:
         session.hangup(causes.sip_to_cause(code))
 
 
-def _sched_seconds(text: str) -> tuple[float, str]:
-    t = text.strip()
-    if t.startswith("+"):
-        secs, _, rest = t[1:].partition(" ")
-        return float(secs or 0), rest
-    secs, _, rest = t.partition(" ")
-    try:
-        when = float(secs)
-    except ValueError:
-        return 0, t
-    return max(0.0, when - time.time()) if when > 1e9 else when, rest
-
-
 def sched_hangup(session: Session, data: str) -> None:
-    secs, cause = _sched_seconds(data)
-    cause = cause.strip() or "ALLOTTED_TIMEOUT"
-    t = threading.Timer(secs, lambda: session.hangup(cause))
-    t.daemon = True
-    t.start()
+    """``sched_hangup [+]<time> [<cause>]`` (task group: the channel's uuid)."""
+    from fsd.scheduler import parse_when, schedule_hangup
+
+    words = data.split()
+    if not words:
+        return
+    cause = words[1] if len(words) > 1 else "ALLOTTED_TIMEOUT"
+    schedule_hangup(session.switch, parse_when(words[0]), session.uuid, cause)
 
 
 def sched_transfer(session: Session, data: str) -> None:
-    secs, rest = _sched_seconds(data)
-    words = rest.split()
-    if not words:
+    """``sched_transfer [+]<time> <extension> [<dialplan>] [<context>]``."""
+    from fsd.scheduler import parse_when, schedule_transfer
+
+    words = data.split()
+    if len(words) < 2:
         return
-    t = threading.Timer(secs, lambda: session.transfer(words[0], *(words[1:3])))
-    t.daemon = True
-    t.start()
+    schedule_transfer(session.switch, parse_when(words[0]), session.uuid, words[1],
+                      words[2] if len(words) > 2 else None, words[3] if len(words) > 3 else None)
+
+
+def sched_broadcast(session: Session, data: str) -> None:
+    """``sched_broadcast [+]<time> <path> [aleg|bleg|both]``."""
+    from fsd.scheduler import parse_when, schedule_broadcast
+
+    words = data.split()
+    if len(words) < 2:
+        session.log(WARNING, "Invalid Args\n")
+        return
+    leg = words[2].lower() if len(words) > 2 and words[2].lower() in ("aleg", "bleg", "both") else "aleg"
+    schedule_broadcast(session.switch, parse_when(words[0]), session.uuid, words[1], leg)
+
+
+def sched_cancel(session: Session, data: str) -> None:
+    """``sched_cancel [group]``: drop the channel's (or that group's) scheduled tasks."""
+    from fsd.scheduler import scheduler
+
+    group = data.strip() or session.uuid
+    if group.isdigit():
+        scheduler(session.switch).delete_id(int(group))
+    else:
+        scheduler(session.switch).delete_group(group)
 
 
 def eval_app(session: Session, data: str) -> None:
@@ -276,3 +289,302 @@ def noop(session: Session, data: str) -> None:
 
 def _unused(*_: Any) -> None:  # keeps linters quiet about optional imports
     return None
+
+
+# -- more applications (issue 18): variables, directory users, messages ---------------------
+def _partner(session: Session) -> Session | None:
+    """The bridged channel, or the one this leg is bonded to (switch_core_session_get_partner)."""
+    p = session.peer
+    if p is not None:
+        return p
+    for var in ("signal_bond", "originator", "originate_signal_bond"):
+        other = session.switch.sessions.get(session.get_variable(var) or "")
+        if other is not None:
+            return other
+    return None
+
+
+def _stack_set(session: Session, data: str, app: str, push: bool) -> None:
+    """``push``/``unshift``: append/prepend to a variable, making it ``ARRAY::a|:b``."""
+    parsed = _set_one(session, data, app)
+    if not parsed or parsed[1] is None:
+        return
+    name, value = parsed
+    value = session.expand(value)
+    old = session.get_variable(name)
+    if not old:
+        session.set_variable(name, value)
+        return
+    items = old[7:].split("|:") if old.startswith("ARRAY::") else [old]
+    items = items + [value] if push else [value] + items
+    session.set_variable(name, "ARRAY::" + "|:".join(items))
+
+
+def push(session: Session, data: str) -> None:
+    _stack_set(session, data, "push", True)
+
+
+def unshift(session: Session, data: str) -> None:
+    _stack_set(session, data, "unshift", False)
+
+
+def multiunset(session: Session, data: str) -> None:
+    delim, body = " ", data
+    if body.startswith("^^") and len(body) > 2:
+        delim, body = body[2], body[3:]
+    for name in body.split(delim):
+        if name:
+            session.set_variable(name, None)
+
+
+def bridge_export(session: Session, data: str) -> None:
+    """``bridge_export name=value``: set it here and on the channel this one bridges to."""
+    parsed = _set_one(session, data, "bridge_export")
+    if not parsed:
+        return
+    name, value = parsed
+    session.set_variable(name, value)
+    names = [n for n in (session.get_variable("bridge_export_vars") or "").split(",") if n]
+    if name not in names:
+        names.append(name)
+    session.set_variable("bridge_export_vars", ",".join(names))
+    peer = session.peer
+    if peer is not None:
+        peer.set_variable(name, value)
+
+
+def set_profile_var(session: Session, data: str) -> None:
+    if not data.strip():
+        session.log(ERR, "No variable name specified.\n")
+        return
+    name, _, value = data.partition("=")
+    session.caller_profile.set_field(name.strip(), value or None)
+
+
+def strftime_app(session: Session, data: str) -> None:
+    """``strftime <var>=<format>``: the current local time formatted into ``var``."""
+    name, sep, fmt = data.partition("=")
+    if not sep or not name:
+        return
+    value = time.strftime(fmt, time.localtime())
+    session.log(DEBUG, f"SET [{name}]=[{value}]\n")
+    session.set_variable(name, value)
+
+
+def set_user(session: Session, data: str) -> None:
+    """``set_user <user>@<domain> [<prefix>]``: the directory user's variables (merged
+    with its domain's and group's), ``number_alias``, ``user_name`` and ``domain_name``."""
+    text = data.strip()
+    who, _, prefix = text.partition(" ")
+    user, at, domain = who.partition("@")
+    if not text or not at:
+        session.log(ERR, "No user@domain specified.\n")
+        return
+    cfg = session.switch.config
+    found = cfg.find_user(user, domain) if cfg else None
+    if found is None or found[1].get("id") != user:
+        session.log(WARNING, f"can't find user [{user}@{domain}]\n")
+        return
+    dom, u = found
+    scopes = [dom]
+    grp = u.getparent().getparent() if u.getparent() is not None else None
+    if grp is not None and grp.tag == "group":
+        scopes.append(grp)
+    scopes.append(u)
+    if u.get("number-alias"):
+        session.set_variable(f"{prefix}number_alias", u.get("number-alias"))
+    for scope in scopes:
+        variables = scope.find("variables")
+        for v in variables.findall("variable") if variables is not None else []:
+            if v.get("name") and v.get("value") is not None:
+                session.set_variable(f"{prefix}{v.get('name')}", v.get("value"))
+        pvars = scope.find("profile-variables")
+        for v in pvars.findall("variable") if pvars is not None else []:
+            if v.get("name") and v.get("value") is not None:
+                session.caller_profile.set_field(f"{prefix}{v.get('name')}", v.get("value"))
+    session.set_variable(f"{prefix}user_name", user)
+    session.set_variable(f"{prefix}domain_name", domain)
+
+
+def transfer_vars(session: Session, data: str) -> None:
+    """``transfer_vars <~prefix|var,var…>``: copy variables to the partner channel."""
+    spec = data.strip().split(" ")[0] if data.strip() else ""
+    if not spec:
+        return
+    other = _partner(session)
+    if other is None:
+        session.log(ERR, "Usage: <~variable_prefix|variable>\n")
+        return
+    if spec.startswith("~"):
+        pre = spec[1:]
+        with session.lock:
+            snapshot = dict(session.variables)
+        for k, v in snapshot.items():
+            if k.startswith(pre):
+                other.set_variable(k, v)
+    else:
+        for k in spec.split(","):
+            v = session.get_variable(k)
+            if v is not None:
+                other.set_variable(k, v)
+
+
+def capture(session: Session, data: str) -> None:
+    """``capture <var>|<data>|<regex>``: ``var`` becomes ``ARRAY::`` of the match and groups."""
+    from fsd.separate import separate_string
+
+    argv = separate_string(data, "|", 3)
+    if len(argv) != 3:
+        session.log(ERR, "No data specified.\n")
+        return
+    import regex
+
+    try:
+        m = regex.search(argv[2], argv[1])
+    except regex.error:
+        m = None
+    if m is None:
+        return
+    groups = [m.group(0)] + [g or "" for g in m.groups()]
+    session.set_variable(argv[0], "ARRAY::" + "|:".join(groups))
+
+
+def system_app(session: Session, data: str) -> None:
+    """``system <command>``: run it (waiting) as FreeSWITCH's switch_system."""
+    import subprocess
+
+    session.log(NOTICE, f"Executing command: {data}\n")
+    try:
+        subprocess.run(["/bin/sh", "-c", data], stdin=subprocess.DEVNULL, timeout=3600)
+    except (OSError, subprocess.SubprocessError):
+        session.log(NOTICE, f"Failed to execute command: {data}\n")
+
+
+def bgsystem_app(session: Session, data: str) -> None:
+    import subprocess
+
+    session.log(NOTICE, f"Executing command: {data}\n")
+    try:
+        subprocess.Popen(["/bin/sh", "-c", data], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:
+        session.log(NOTICE, f"Failed to execute command: {data}\n")
+
+
+def verbose_events(session: Session, data: str) -> None:
+    session.set_variable("verbose_events", "true")
+    session.set_private("verbose_events", True)
+
+
+def session_loglevel(session: Session, data: str) -> None:
+    if not data.strip():
+        session.log(ERR, "No log level specified\n")
+        return
+    lvl = level_from_str(data.strip(), None)
+    if lvl is None:
+        session.log(ERR, f"Invalid log level: {data.strip()}\n")
+        return
+    session.set_private("loglevel", lvl)
+    session.set_variable("session_loglevel", data.strip())
+
+
+def _indicate(session: Session, what: str, data: str) -> None:
+    """A message to the endpoint (deflect, redirect, display…): the endpoint acts on it if
+    it can (``on_indicate``); a MESSAGE event records it either way."""
+    tech = getattr(session, "tech", None)
+    handler = getattr(tech, "on_indicate", None)
+    if callable(handler):
+        try:
+            handler(session, what, data)
+        except Exception as e:  # noqa: BLE001 - an endpoint failure only logs
+            session.log(ERR, f"{what} failed: {e}\n")
+    ev = session.new_event("CHANNEL_DATA") if hasattr(session, "new_event") else None
+    if ev is not None:
+        ev.add_header("Indication", what)
+        ev.add_header("Indication-Data", data)
+        session.switch.events.fire(ev)
+
+
+def deflect(session: Session, data: str) -> None:
+    _indicate(session, "DEFLECT", data)
+
+
+def redirect(session: Session, data: str) -> None:
+    _indicate(session, "REDIRECT", data)
+
+
+def send_display(session: Session, data: str) -> None:
+    _indicate(session, "DISPLAY", data)
+
+
+def set_audio_level(session: Session, data: str) -> None:
+    """``set_audio_level read|write <level>``: remembered on the channel (fsd's media
+    engine applies no gain yet: docs/compat.md)."""
+    words = data.split()
+    if len(words) != 2:
+        session.log(DEBUG, f"{session.name} Error. USAGE: [read|write] <vol>\n")
+        return
+    session.set_variable(f"audio_level_{words[0]}", str(int(words[1]) if words[1].lstrip("-").isdigit() else 0))
+
+
+def set_zombie_exec(session: Session, data: str) -> None:
+    session.set_variable("zombie_exec", "true")
+
+
+def mkdir_app(session: Session, data: str) -> None:
+    import os
+
+    try:
+        os.makedirs(data.strip(), exist_ok=True)
+    except OSError as e:
+        session.log(ERR, f"mkdir {data.strip()}: {e}\n")
+
+
+def rename_app(session: Session, data: str) -> None:
+    import os
+
+    words = data.split()
+    if len(words) != 2:
+        session.log(ERR, "Usage: rename <from_path> <to_path>\n")
+        return
+    try:
+        os.replace(words[0], words[1])
+    except OSError as e:
+        session.log(ERR, f"Cannot rename {words[0]} to {words[1]}: {e}\n")
+
+
+def queue_dtmf(session: Session, data: str) -> None:
+    send_dtmf(session, data)
+
+
+def declare_more(module: Any) -> None:
+    from fsd.module import APP_ROUTING_EXEC as R
+    from fsd.module import APP_SUPPORT_NOMEDIA as N
+    from fsd.module import APP_ZOMBIE_EXEC as Z
+
+    add = module.add_application
+    add("push", push, "Set a channel variable", "<varname>=<value>", N | R | Z)
+    add("unshift", unshift, "Set a channel variable", "<varname>=<value>", N | R | Z)
+    add("multiunset", multiunset, "Unset many channel variables", "[^^<delim>]<varname> <var2> <var3>", N | R | Z)
+    add("bridge_export", bridge_export, "Export a channel variable across a bridge", "<varname>=<value>", N | R | Z)
+    add("set_profile_var", set_profile_var, "Set a caller profile variable", "<varname>=<value>", N | R | Z)
+    add("strftime", strftime_app, "strftime", "[<epoch>|]<format string>", N | R)
+    add("set_user", set_user, "Set a User", "<user>@<domain> [prefix]", N | R)
+    add("transfer_vars", transfer_vars, "Transfer variables", "<~variable_prefix|variable>", N)
+    add("capture", capture, "capture data into a var", "<varname>|<data>|<regex>", N)
+    add("system", system_app, "Execute a system command", "<command>", N | Z)
+    add("bgsystem", bgsystem_app, "Execute a system command in the background", "<command>", N | Z)
+    add("verbose_events", verbose_events, "Make ALL Events verbose.", "", N | R)
+    add("session_loglevel", session_loglevel, "session_loglevel", "<level>", N)
+    add("deflect", deflect, "Send call deflect", "<deflect_data>", N)
+    add("redirect", redirect, "Send session redirect", "<redirect_data>", N)
+    add("send_display", send_display, "Send session a new display", "<text>", N)
+    add("set_audio_level", set_audio_level, "set volume", "[read|write] <vol>")
+    add("set_zombie_exec", set_zombie_exec, "Enable Zombie Execution", "", N | R)
+    add("mkdir", mkdir_app, "Create a directory", "<path>", N)
+    add("rename", rename_app, "Rename file", "<from_path> <to_path>", N | Z)
+    add("queue_dtmf", queue_dtmf, "Queue dtmf to be sent", "<dtmf_data>", N)
+    add("sched_broadcast", sched_broadcast, "Schedule a broadcast in the future",
+        "[+]<time> <path> [aleg|bleg|both]", N)
+    add("sched_cancel", sched_cancel, "cancel scheduled tasks", "[group]", N)
+    add("stop", eval_app, "Do Nothing", "", N | R)

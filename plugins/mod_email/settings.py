@@ -40,10 +40,6 @@ class MailerSettings:
         return self.port or (465 if self.tls else 25)
 
 
-def _bool(v: str) -> bool:
-    return is_true(v)
-
-
 def _positive(name: str, v: str, default: float) -> float:
     try:
         f = float(v)
@@ -96,7 +92,7 @@ def settings_from_config(switch_settings: dict[str, str] | None, conf: Any) -> M
                 m = "sendmail"
             s.mode = m
         elif name == "smtp":  # shorthand: <param name="smtp" value="true"/>
-            s.mode = "smtp" if _bool(v) else "sendmail"
+            s.mode = "smtp" if is_true(v) else "sendmail"
         elif name == "host":
             s.host = v.strip() or s.host
         elif name == "port":
@@ -108,11 +104,11 @@ def settings_from_config(switch_settings: dict[str, str] | None, conf: Any) -> M
                 log(WARNING, f"email.conf: port={v!r} is not a port number, using the default")
                 s.port = 0
         elif name == "starttls":
-            s.starttls = _bool(v)
+            s.starttls = is_true(v)
         elif name == "tls":
-            s.tls = _bool(v)
+            s.tls = is_true(v)
         elif name == "tls-verify":
-            s.tls_verify = _bool(v)
+            s.tls_verify = is_true(v)
         elif name == "ca-file":
             s.ca_file = v.strip()
         elif name == "user":
@@ -134,7 +130,7 @@ def settings_from_config(switch_settings: dict[str, str] | None, conf: Any) -> M
         elif name == "convert-timeout":
             s.convert_timeout = _positive(name, v, s.convert_timeout)
         elif name == "spool-fsync":
-            s.spool_fsync = _bool(v)
+            s.spool_fsync = is_true(v)
         elif name in ("mailer-app", "mailer-app-args"):
             # allowed here too, so a container can override them without switch.conf
             setattr(s, name.replace("-", "_"), v)

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fsd.truth import is_true
-
 MAX_QUEUE_LEN = 100_000
 MAX_MISSED = 500
-
-
-def _true(v: str | None) -> bool:
-    return is_true(v)
 
 
 def _int(v: str | None, default: int) -> int:

@@ -13,7 +13,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from fsd.log import DEBUG, ERR, log
-from fsd.truth import is_true
 
 from .listener import Listener
 
@@ -131,5 +130,3 @@ def _ready(session: Any) -> bool:
     return bool(r()) if callable(r) else True
 
 
-def _true(v: str | None) -> bool:
-    return is_true(v)

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fsd.truth import is_false, is_true
+
 from .message import NameAddr, SipMessage, parse_auth
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -166,7 +168,7 @@ def check_request(stack: Stack, msg: SipMessage, method: str) -> AuthResult:
         res.status, res.reason = 403, "Forbidden"
         return res
     params, variables = user_data(dom, usr)
-    if register and (params.get("sip-forbid-register") or "").lower() == "true":
+    if register and is_true(params.get("sip-forbid-register")):
         res.status, res.reason = 403, "Forbidden"
         return res
     a1 = params.get("a1-hash")
@@ -182,7 +184,7 @@ def check_request(stack: Stack, msg: SipMessage, method: str) -> AuthResult:
         if expected.lower() != a["response"].lower():
             res.status, res.reason = 403, "Forbidden"
             return res
-    elif (params.get("allow-empty-password") or "true").lower() == "false":
+    elif is_false(params.get("allow-empty-password")):
         res.status, res.reason = 403, "Forbidden"
         return res
     res.renewed = bool(a.get("nc"))

@@ -9,14 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsd.log import ERR, WARNING, log
-
-TRUE = {"true", "yes", "on", "1", "enabled", "t", "y"}
-
-
-def _true(v: str | None, default: bool = False) -> bool:
-    if v is None or v == "":
-        return default
-    return v.strip().lower() in TRUE
+from fsd.truth import is_true
 
 
 def _int(v: str | None, default: int) -> int:
@@ -117,7 +110,7 @@ def parse_gateway(el: Any, profile: ProfileConfig) -> GatewayConfig | None:
         return None
     p = _params(el, False)
     p.update(_params(el.find("params"), False))
-    reg = _true(p.get("register"), True)
+    reg = is_true(p.get("register"), True)
     if reg and (not p.get("username") or not p.get("password")):
         missing = "username" if not p.get("username") else "password"
         log(ERR, f"ERROR: gateway {name} {missing} param is REQUIRED!")
@@ -148,7 +141,7 @@ def parse_gateway(el: Any, profile: ProfileConfig) -> GatewayConfig | None:
     if g.register_transport not in ("udp", "tcp"):
         log(ERR, f"gateway {name}: unsupported register-transport {g.register_transport}")
         return None
-    g.caller_id_in_from = _true(p.get("caller-id-in-from"))
+    g.caller_id_in_from = is_true(p.get("caller-id-in-from"))
     ping = _int(p.get("ping"), 0)
     if ping and ping < 5:
         log(ERR, f"gateway {name}: ping {ping} is below 5, ignored")
@@ -198,9 +191,9 @@ def parse_profiles(conf: Any, default_ip: str) -> list[ProfileConfig]:
         pc.ext_rtp_ip = "" if p.get("ext-rtp-ip", "auto") in ("auto", "auto-nat", "") else p["ext-rtp-ip"]
         pc.context = p.get("context") or "default"
         pc.dialplan = p.get("dialplan") or "XML"
-        pc.auth_calls = _true(p.get("auth-calls"))
-        pc.accept_blind_reg = _true(p.get("accept-blind-reg"))
-        pc.accept_blind_auth = _true(p.get("accept-blind-auth"))
+        pc.auth_calls = is_true(p.get("auth-calls"))
+        pc.accept_blind_reg = is_true(p.get("accept-blind-reg"))
+        pc.accept_blind_auth = is_true(p.get("accept-blind-auth"))
         acl = p.get("apply-inbound-acl")
         pc.apply_inbound_acl = [] if not acl or acl == "none" else [acl]
         pc.codec_prefs = p.get("codec-prefs") or p.get("inbound-codec-prefs") or ""
@@ -213,11 +206,11 @@ def parse_profiles(conf: Any, default_ip: str) -> list[ProfileConfig]:
             pc.user_agent = "" if p["user-agent-string"] == "_undef_" else p["user-agent-string"]
         pc.challenge_realm = p.get("challenge-realm") or "auto_to"
         pc.nonce_ttl = max(60, _int(p.get("nonce-ttl"), 60))
-        pc.disable_register = _true(p.get("disable-register"))
+        pc.disable_register = is_true(p.get("disable-register"))
         pc.multiple_registrations = (p.get("multiple-registrations") or "").lower()
         pc.force_register_domain = p.get("force-register-domain") or ""
         pc.force_register_db_domain = p.get("force-register-db-domain") or ""
-        pc.inbound_reg_force_matching_username = _true(p.get("inbound-reg-force-matching-username"))
+        pc.inbound_reg_force_matching_username = is_true(p.get("inbound-reg-force-matching-username"))
         pc.expires_late_margin = max(0, _int(p.get("sip-expires-late-margin"), 60))
         pc.sessions_per_second = _int(p.get("sessions-per-second"), 0)
         pc.t1 = _int(p.get("timer-t1"), 500) / 1000.0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fsd.log import DEBUG, log
 from fsd.originate import OutgoingRequest
 from fsd.session import Session, SessionError
+from fsd.truth import is_false
 
 from .call import SipCall
 from .message import NameAddr, SipUri
@@ -96,7 +97,7 @@ def outgoing(sofia: Sofia, req: OutgoingRequest) -> Session:
     variables["sip_profile_name"] = stack.name
     variables["sip_req_uri"] = uri[4:] if uri.startswith("sip:") else uri
     variables["sip_call_id"] = call.call_id
-    if req.originator is not None and req.originator.get_variable("sip_copy_custom_headers") != "false":
+    if req.originator is not None and not is_false(req.originator.get_variable("sip_copy_custom_headers")):
         for k, v in req.originator.variables.items():
             if k.startswith("sip_h_"):
                 variables.setdefault(k, v)

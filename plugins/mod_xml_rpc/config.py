@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-
-def _true(v: str | None) -> bool:
-    return (v or "").strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+from fsd.truth import is_true
 
 
 def _int(v: str | None, default: int) -> int:
@@ -70,9 +68,9 @@ class HttpSettings:
             elif name == "default-domain":
                 s.default_domain = val
             elif name == "virtual-host":
-                s.virtual_host = _true(val)
+                s.virtual_host = is_true(val)
             elif name == "auth-users":
-                s.auth_users = _true(val)
+                s.auth_users = is_true(val)
             elif name == "commands-to-log":
                 s.commands_to_log = val
             elif name == "max-query-size":
@@ -80,7 +78,7 @@ class HttpSettings:
             elif name == "max-body-size":
                 s.max_body_size = max(0, _int(val, s.max_body_size))
             elif name == "open-metrics":
-                s.open_metrics = _true(val)
+                s.open_metrics = is_true(val)
         if not s.port and s.port != 0:
             s.port = 8080
         if not s.realm:

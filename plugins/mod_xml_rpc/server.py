@@ -25,6 +25,7 @@ from aiohttp import web
 from fsd import __version__
 from fsd.log import ERR, INFO, WARNING, log
 
+from . import rpc2
 from .auth import AuthResult, check_admin, check_directory, decode_basic
 from .config import HttpSettings
 from .headers import parse_block, split_block
@@ -56,6 +57,7 @@ class HttpServer:
         app = web.Application(client_max_size=max(1, self.settings.max_body_size))
         app.router.add_route("*", "/metrics", self._metrics)
         app.router.add_route("*", "/health", self._health)
+        app.router.add_route("POST", "/RPC2", self._rpc2)
         app.router.add_route("*", r"/{kind:(api|webapi|txtapi|xmlapi)}/{command:[^/]*}{rest:.*}",
                              self._api)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
@@ -144,6 +146,42 @@ class HttpServer:
             "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
             "Server": self._server_header})
 
+    # -- /RPC2 (XML-RPC) ------------------------------------------------------------------
+    async def _rpc2(self, request: web.Request) -> web.Response:
+        length = request.content_length
+        if length is not None and length > self.settings.max_body_size:
+            return _plain(413, "413 Request Entity Too Large\n")
+        auth = await self._authenticate(request)
+        if not auth.ok:
+            self.counters.count("rpc2", 401)
+            return self._unauthorized(auth.realm)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _plain(413, "413 Request Entity Too Large\n")
+        loop = asyncio.get_running_loop()
+        call = await loop.run_in_executor(self.executor, rpc2.parse_call, body)
+        if isinstance(call, str):
+            out = rpc2.fault(-32700, call)
+        elif call[0] not in rpc2.API_METHODS:
+            out = rpc2.fault(-32601, f"method {call[0][:100]!r} is not offered")
+        elif len(call[1]) != 2 or not all(isinstance(p, str) for p in call[1]):
+            out = rpc2.fault(-32602, "freeswitch.api takes (command, argument), two strings")
+        else:
+            command, argument = call[1]
+            if not auth.may_run(command.strip()):
+                out = rpc2.reply("UNAUTHORIZED!")
+            else:
+                if command.strip().lower() in ("unload", "reload") and \
+                        "mod_xml_rpc" in argument.lower():
+                    command, argument = "bgapi", f"{command.strip().lower()} {argument}"
+                text = await loop.run_in_executor(self.executor, rpc2.run_api, self.switch,
+                                                  command, argument)
+                out = rpc2.reply(text)
+        self.counters.count("rpc2", 200)
+        return web.Response(body=out, headers={"Content-Type": "text/xml",
+                                               "Server": self._server_header})
+
     # -- /api/ /webapi/ /txtapi/ -------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.StreamResponse:
         kind = _KINDS[request.match_info["kind"]]
@@ -199,15 +237,13 @@ class HttpServer:
                 log(INFO, f"Executed HTTP request command: [{full}].\n")
         loop = asyncio.get_running_loop()
         stream = HttpStream(loop, ev, body, sniff_headers=(kind == "api"))
-        job = loop.run_in_executor(self.executor, self._execute, command, args, stream)
+        # a plain submit: the stream wakes the loop, a second wake-up for the job is waste
+        self.executor.submit(self._execute, command, args, stream)
         try:
             return await self._respond(request, kind, stream)
         except BaseException:
             stream.abandon()
             raise
-        finally:
-            if not job.done():
-                job.add_done_callback(_ignore_result)
 
     def _execute(self, command: str, args: str, stream: HttpStream) -> None:
         try:
@@ -277,8 +313,3 @@ def _multiline_values(ev: Any) -> tuple[str, ...]:
 
 def _plain(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text)
-
-
-def _ignore_result(fut: Any) -> None:
-    if not fut.cancelled():
-        fut.exception()
