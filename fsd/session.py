@@ -395,10 +395,11 @@ class Session(ChannelData, SessionQueues):
                     self.cond.wait()
 
     def set_callstate(self, callstate: str) -> None:
-        if callstate == self.callstate:
-            return
-        old = self.callstate
-        self.callstate = callstate
+        with self.cond:
+            old = self.callstate
+            if callstate == old or old == "HANGUP":
+                return  # HANGUP is final: a late answer from another thread cannot undo it
+            self.callstate = callstate
         ev = self.new_event("CHANNEL_CALLSTATE")
         ev.add_header("Original-Channel-Call-State", old)
         ev.add_header("Channel-Call-State-Number", str(CALLSTATES.index(callstate)))

@@ -170,9 +170,9 @@ def park(session: Any, data: str) -> None:
         if port is not None and port.has_dtmf():
             port.get_dtmf(0)
             continue
-        # Digits from endpoints and uuid_recv_dtmf wake the session; inband-detected ones
-        # only wake the port, so poll more often when detection is on.
-        slice_ = 0.1 if port is not None and port._detector is not None else 1.0
+        # Digits from endpoints and uuid_recv_dtmf, messages, transfer and hangup wake the
+        # session; inband-detected digits only wake the port, so poll only while detecting.
+        slice_ = 0.1 if port is not None and port._detector is not None else None
         with session.cond:
             if (session.hangup_cause is None and session.state == "CS_PARK"
                     and not session.has_messages()

@@ -370,3 +370,28 @@ def test_lateness_histogram_since_reset(clock, make_port):
     assert clock.ticks_later_than(100) <= late["ticks"]
     with pytest.raises(ValueError):
         clock.ticks_later_than(123)
+
+
+def test_file_string_and_start_sample_through_the_worker(make_port, wav, tmp_path):
+    a, b = noise(4000, 6), noise(2000, 7)
+    pa, pb = wav("a.wav", a, 8000), wav("b.wav", b, 8000)
+    p = make_port(8000)
+    res = p.play(f"file_string://{pa}!{tmp_path}/missing.wav!{pb}")
+    assert res.status == "done" and res.samples == 6000 and res.underruns == 0
+    assert any("missing.wav" in e for e in res.errors)
+    res = p.play(pa, start_sample=3000)
+    assert res.status == "done" and res.samples == 1000
+
+
+def test_truncate_while_recording_behind(make_port, tmp_path):
+    """§4.5 truncate reaches the file in order with the frames queued before it."""
+    p = make_port(8000)
+    path = str(tmp_path / "t.wav")
+    t, box = run(p.record, path, 5, on_dtmf=lambda d: "truncate")
+    assert wait_until(lambda: p._recorders and p._recorders[0].samples >= 8000, 10)
+    p.queue_dtmf("1")
+    t.join(10)
+    res = box["r"]
+    assert res.reason == "break"
+    got, rate = sf.read(path, dtype="int16")
+    assert len(got) < rate * 0.3

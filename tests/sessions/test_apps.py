@@ -137,7 +137,8 @@ def test_uuid_controls_on_a_parked_call(tmp_path):
         assert sw.api_execute(f"uuid_setvar {b} team red") == "+OK\n"
         c, out = originate(sw, "null/other &park()")
         assert c, out
-        assert sw.api_execute("hupall NORMAL_CLEARING team red") == "+OK hangup all channels with cause NORMAL_CLEARING\n"
+        assert sw.api_execute("hupall NORMAL_CLEARING team red") == \
+            "+OK hangup all channels matching [team]=[red] with cause: NORMAL_CLEARING\n"
         assert wait_until(lambda: sw.api_execute(f"uuid_exists {b}") == "false")
         assert sw.api_execute(f"uuid_exists {c}") == "true"
         d = sw.api_execute("show channels as delim |")
