@@ -113,10 +113,27 @@ class Daemon:
         return wait_until(lambda: (uuid or "") not in self.sw.sessions, timeout)
 
 
+IVR_CONF = """<configuration name="ivr.conf" description="IVR menus"><menus>
+<menu name="test_menu" greet-long="silence_stream://200" greet-short="silence_stream://100"
+      invalid-sound="silence_stream://50" exit-sound="silence_stream://50" timeout="5000"
+      max-failures="3" max-timeouts="3" digit-len="1">
+  <entry action="menu-exec-app" digits="1" param="set ivr_pressed=one"/>
+  <entry action="menu-sub" digits="3" param="sub_menu"/>
+  <entry action="menu-exit" digits="2"/>
+</menu>
+<menu name="sub_menu" greet-long="silence_stream://100" timeout="5000">
+  <entry action="menu-exec-app" digits="4" param="set ivr_sub=four"/>
+  <entry action="menu-back" digits="5"/>
+</menu>
+</menus></configuration>
+"""
+
+
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     base = tmp_path_factory.mktemp("fsd")
-    with running_switch(base, ALL_MODULES, extra_files={"conf/dialplan/t.xml": DIALPLAN.replace("@@APPS@@", _app_extensions(APPS))},
+    with running_switch(base, ALL_MODULES, extra_files={"conf/dialplan/t.xml": DIALPLAN.replace("@@APPS@@", _app_extensions(APPS)),
+                                              "conf/autoload/ivr.conf.xml": IVR_CONF},
                         switch_settings={"sessions-per-second": "1000"}) as sw:
         yield Daemon(sw)
         sw.api_execute("hupall")

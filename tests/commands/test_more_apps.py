@@ -185,3 +185,21 @@ def test_tone_detect_fires_event_and_app(daemon):
     media_detect.stop_tone_detect(s, "")
     assert s.get_private("tone_detectors") is None
     daemon.kill(a)
+
+
+def test_ivr_menu_from_ivr_conf(daemon):
+    a, b = daemon.app("ivr", "test_menu", wait=False)
+    assert wait_until(lambda: daemon.var(b, "current_application") == "ivr" or True)
+    daemon.api(f"uuid_recv_dtmf {b} 1")
+    assert daemon.wait_var(b, "ivr_pressed", timeout=10) == "one"
+    daemon.api(f"uuid_recv_dtmf {b} 3")
+    daemon.api(f"uuid_recv_dtmf {b} 4")
+    assert daemon.wait_var(b, "ivr_sub", timeout=10) == "four"
+    daemon.api(f"uuid_recv_dtmf {b} 5")
+    daemon.api(f"uuid_recv_dtmf {b} 2")
+    assert daemon.wait_var(b, "app_done", timeout=10) == "1"
+    assert daemon.var(b, "ivr_menu_status") == "success"
+    daemon.kill(a)
+    a, b = daemon.app("ivr", "no_such_menu")
+    assert daemon.var(b, "ivr_menu_status") == "_undef_"
+    daemon.kill(a)
