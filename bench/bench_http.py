@@ -4,7 +4,7 @@ as the ceiling the framework allows.  The servers run in their own processes (a 
 ``fsd -nc`` daemon on a temporary base, a bare aiohttp app); this process is the client
 (aiohttp, keep-alive connections, ``--concurrency`` requests in flight).
 
-    python bench/bench_http.py [--requests 3000] [--concurrency 16] [--rounds 3]
+    python bench/bench_http.py [--requests 3000] [--concurrency 16] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import base64
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,7 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     a = ap.parse_args()
     portal = (ROOT / "tests/mod_lua/wiki/web_api.lua").read_text()
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,19 +116,19 @@ def main() -> None:
                 ("fsd Lua page (Command Portal POST version)", fsd_url + "/api/lua?lua/api.lua",
                  max(200, n // 3), b"command=version"),
             ]
-            # interleaved rounds, median of each: the machine is shared, load comes and goes
+            # interleaved rounds, best of each: on a shared machine load only ever lowers a figure
             results: dict[str, list[float]] = {name: [] for name, *_ in targets}
             for _ in range(a.rounds):
                 for name, url, count, data in targets:
                     results[name].append(asyncio.run(run(url, count, c, data)))
-            rows = [(name, statistics.median(results[name])) for name, *_ in targets]
+            rows = [(name, max(results[name])) for name, *_ in targets]
         finally:
             bare.terminate()
             bare.wait(10)
             subprocess.run(FSD + ["-stop", "-base", str(base)], capture_output=True)
     ceiling = rows[0][1]
     print(f"HTTP requests/s, {c} in flight, keep-alive, client in its own process, "
-          f"median of {a.rounds} interleaved rounds")
+          f"best of {a.rounds} interleaved rounds")
     for name, rps in rows:
         print(f"  {name:<44} {rps:9.0f} req/s  ({rps / ceiling:5.1%} of bare aiohttp)")
 

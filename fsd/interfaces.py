@@ -52,12 +52,29 @@ class SessionLike(Protocol):
     def log(self, level: int, text: str) -> None: ...
 
 
+@runtime_checkable
+class ChannelTech(Protocol):
+    """What an endpoint implements for each of its channels (``Session.tech``): the core
+    calls these when the channel is answered, hung up… and when DTMF is sent to it.
+    Subclass :class:`fsd.session.Endpoint` (every method a no-op) and override what the
+    technology needs; ``add_endpoint``'s ``outgoing`` creates sessions with one."""
+
+    def on_answer(self, session: SessionLike) -> None: ...
+    def on_pre_answer(self, session: SessionLike) -> None: ...
+    def on_ring_ready(self, session: SessionLike) -> None: ...
+    def on_hangup(self, session: SessionLike, cause: str) -> None: ...
+    def on_destroy(self, session: SessionLike) -> None: ...
+    def send_dtmf(self, session: SessionLike, digits: str, duration_ms: int) -> None: ...
+
+
+@runtime_checkable
 class StreamLike(Protocol):
     """Where an API command writes its output."""
 
     def write(self, text: Any) -> None: ...
 
 
+@runtime_checkable
 class OutgoingRequestLike(Protocol):
     """One dial-string target handed to an endpoint (:class:`fsd.originate.OutgoingRequest`)."""
 

@@ -62,7 +62,12 @@ class ModuleManager:
                 raise ModuleLoadError(f"module {name} failed to import: {type(e).__name__}: {e}") from e
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
-            self.pm.register(plugin, name=name)
+            self._check_hooks(name, plugin)
+            try:
+                self.pm.register(plugin, name=name)
+            except pluggy.PluginValidationError as e:
+                reason = " ".join(str(e).split())
+                raise ModuleLoadError(f"module {name} does not fit the plugin contract: {reason}") from e
             mi = ModuleInterface(name=name, switch=self.switch, plugin=plugin)
             try:
                 self._call_one("fsd_module_load", plugin, module=mi)
@@ -80,6 +85,19 @@ class ModuleManager:
         if run_runtime:
             self.runtime(name)
         return mi
+
+    def _check_hooks(self, name: str, plugin: Any) -> None:
+        """Refuse a module implementing a hook the contract does not have (a typo such as
+        ``fsd_chanel_state`` would otherwise never be called, silently)."""
+        for attr in dir(plugin):
+            opts = self.pm.parse_hookimpl_opts(plugin, attr)
+            if opts is None or opts.get("optionalhook"):
+                continue
+            caller = getattr(self.pm.hook, attr, None)
+            if caller is None or not caller.has_spec():
+                raise ModuleLoadError(
+                    f"module {name}: {attr} is not a hook of fsd's plugin contract "
+                    f"{'.'.join(map(str, hookspecs.CONTRACT_VERSION))} (see fsd/hookspecs.py)")
 
     def runtime(self, name: str) -> None:
         mi = self.loaded.get(name)

@@ -83,6 +83,7 @@ class UuidApis:
             return
         port = getattr(s, "media", None)
         recs = list(getattr(port, "_session_recorders", []) or []) if port is not None else []
+        recs = [r for r in recs if getattr(r, "writer", None) is not None]
         stream.write("<media-bugs>\n")
         for r in recs:
             stream.write(f"  <media-bug>\n    <function>session_record</function>\n"

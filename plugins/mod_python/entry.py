@@ -218,3 +218,4 @@ class PythonEntry:
         deadline = time.monotonic() + timeout
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        self.loader.close()

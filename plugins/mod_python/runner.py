@@ -181,9 +181,34 @@ class ModuleLoader:
                 sys.modules.pop(name, None)
             self._mtimes.clear()
 
+    def close(self) -> None:
+        """Module unload: forget the script modules and the directories."""
+        with self._lock:
+            for name, mod in list(sys.modules.items()):
+                if self._ours(mod) is not None:
+                    sys.modules.pop(name, None)
+            for d in self.dirs:
+                while d in sys.path:
+                    sys.path.remove(d)
+            self._mtimes.clear()
+
+    def _shadowed(self, name: str) -> None:
+        """A module of that name imported from elsewhere (another switch's script
+        directory) while one of ours has the file: ours wins."""
+        top = name.split(".", 1)[0]
+        mod = sys.modules.get(top)
+        if mod is None or self._ours(mod) is not None:
+            return
+        f = getattr(mod, "__file__", None) or ""
+        if any(os.path.exists(os.path.join(d, top + ".py")) for d in self.dirs) and \
+                "site-packages" not in f and not f.startswith(sys.prefix):
+            for n in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+                sys.modules.pop(n, None)
+
     def load(self, name: str) -> Any:
         with self._lock:
             self._evict_changed()
+            self._shadowed(name)
             importlib.invalidate_caches()
             mod = importlib.import_module(name)
             for m in list(sys.modules.values()):
@@ -269,7 +294,8 @@ def _call(ctx: PyContext, loader: ModuleLoader, target: Target, make_args: Any,
         return RunResult(False, "import")
     fn = getattr(mod, target.func, None)
     if fn is None or not callable(fn):
-        log(ERR, f"Module does not define {target.func}\n", **where)
+        log(ERR, f"Module does not define {target.func} "
+                 f"({getattr(mod, '__file__', target.module)})\n", **where)
         registry.note_error()
         return RunResult(False, "nofunc")
     try:

@@ -237,15 +237,13 @@ class HttpServer:
                 log(INFO, f"Executed HTTP request command: [{full}].\n")
         loop = asyncio.get_running_loop()
         stream = HttpStream(loop, ev, body, sniff_headers=(kind == "api"))
-        job = loop.run_in_executor(self.executor, self._execute, command, args, stream)
+        # a plain submit: the stream wakes the loop, a second wake-up for the job is waste
+        self.executor.submit(self._execute, command, args, stream)
         try:
             return await self._respond(request, kind, stream)
         except BaseException:
             stream.abandon()
             raise
-        finally:
-            if not job.done():
-                job.add_done_callback(_ignore_result)
 
     def _execute(self, command: str, args: str, stream: HttpStream) -> None:
         try:
@@ -315,8 +313,3 @@ def _multiline_values(ev: Any) -> tuple[str, ...]:
 
 def _plain(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text)
-
-
-def _ignore_result(fut: Any) -> None:
-    if not fut.cancelled():
-        fut.exception()

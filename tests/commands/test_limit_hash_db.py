@@ -174,7 +174,11 @@ def test_limit_reset_db_and_show_limits(daemon):
 
 
 def test_limit_with_unknown_backend_or_bad_args_goes_on(daemon):
-    a, b = daemon.app("limit", "nosuch r i 1")
+    # an unknown backend fails the increment: the call goes to limit_exceeded, as FreeSWITCH
+    n = next(daemon._n)
+    daemon.sw.globals.set(f"app_data_{n}", "nosuch r i 1")
+    a, b, out = daemon.call(f"app-limit-{n}")
+    assert daemon.gone(b)
     a2, b2 = daemon.app("limit", "hash r")
     a3, b3 = daemon.app("limit_execute", "hash r i")
     a4, b4 = daemon.app("limit_hash", "r i 1")

@@ -61,6 +61,16 @@ def test_clashing_name_is_refused_naming_both_modules(daemon):
     assert daemon.api("contract_b").strip() == "contract b"
 
 
+def test_hooks_outside_the_contract_are_refused_at_load(daemon):
+    out = daemon.api("load mod_contract_typo")
+    assert out.startswith("-ERR") and "fsd_chanel_state is not a hook of fsd's plugin contract" in out, out
+    out = daemon.api("load mod_contract_bad_args")
+    assert out.startswith("-ERR") and "does not fit the plugin contract" in out and "colour" in out, out
+    assert daemon.api("module_exists mod_contract_typo") == "false"
+    assert daemon.api("module_exists mod_contract_bad_args") == "false"
+    assert daemon.api("status").startswith("UP ")  # and the daemon goes on
+
+
 def test_raising_broadcast_hook_reaches_the_others_and_names_its_module(daemon):
     uuid = originate(daemon, "{contract_watch=yes}null/state &park()")
     try:

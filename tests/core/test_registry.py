@@ -174,3 +174,30 @@ def test_a_modules_file_format_is_read_by_playback(tmp_path):
         assert opened == [str(sound)]
         sw.api_execute(f"uuid_kill {uuid}")
         assert wait_until(lambda: not sw.sessions)
+
+
+def test_the_core_classes_satisfy_the_contract_protocols(tmp_path):
+    """What fsd hands a module has every member its Protocol in fsd/interfaces.py lists."""
+    from fsd.api import Stream
+    from fsd.interfaces import ChannelTech, OutgoingRequestLike, SessionLike, StreamLike
+    from fsd.session import Endpoint
+
+    seen: dict[str, object] = {}
+
+    class Spy:
+        @fsd.hookimpl
+        def fsd_outgoing_channel(self, leg, request):
+            seen["leg"], seen["request"], seen["tech"] = leg, request, leg.tech
+
+    assert isinstance(Stream(), StreamLike) and isinstance(Endpoint(), ChannelTech)
+    with running_switch(tmp_path, ["mod_commands", "mod_dptools", "mod_loopback"]) as sw:
+        sw.modules.pm.register(Spy(), name="spy")
+        from fsd.testing import originate, wait_until
+
+        uuid, out = originate(sw, "null/proto &park()")
+        assert uuid, out
+        assert isinstance(seen["leg"], SessionLike)
+        assert isinstance(seen["request"], OutgoingRequestLike)
+        assert isinstance(seen["tech"], ChannelTech)
+        sw.api_execute(f"uuid_kill {uuid}")
+        assert wait_until(lambda: not sw.sessions)

@@ -82,10 +82,11 @@ class Daemon:
     def call(self, dest: str) -> tuple[str | None, str | None]:
         """Originate loopback/<dest>/t in a thread; (a_uuid, b_uuid) once both exist."""
         before = set(self.sw.sessions)
-        threading.Thread(target=self.sw.api_execute,
-                         args=(f"originate {{originate_timeout=10}}loopback/{dest}/t &park()",),
-                         daemon=True).start()
-        assert wait_until(lambda: len(set(self.sw.sessions) - before) >= 2, 5)
+        out: list[str] = []
+        threading.Thread(target=lambda: out.append(self.sw.api_execute(
+            f"originate {{originate_timeout=10}}loopback/{dest}/t &park()")), daemon=True).start()
+        assert wait_until(lambda: len(set(self.sw.sessions) - before) >= 2 or out, 5), out
+        assert len(set(self.sw.sessions) - before) >= 2, out
         new = [self.sw.sessions.get(u) for u in set(self.sw.sessions) - before]
         a = [s.uuid for s in new if s is not None and s.direction == "outbound"]
         b = [s.uuid for s in new if s is not None and s.direction == "inbound"]
@@ -112,7 +113,9 @@ def daemon(tmp_path_factory):
     (scripts / "xmlh.py").write_text(XMLH)
     with running_switch(base, MODULES,
                         extra_files={"conf/dialplan/t.xml": DIALPLAN,
-                                     "conf/autoload/python.conf.xml": PYTHON_CONF}) as sw:
+                                     "conf/autoload/python.conf.xml": PYTHON_CONF},
+                        switch_settings={"sessions-per-second": "1000",
+                                         "max-sessions": "2000"}) as sw:
         yield Daemon(sw)
         sw.api_execute("hupall")
         wait_until(lambda: not sw.sessions, 5)

@@ -152,6 +152,8 @@ def test_output_streams_as_the_command_writes(client, sw):
         got = read_until(s, b"first part\n")
         assert b"HTTP/1.1 200" in got and b"Content-Type: text/plain" in got
         assert b"second part" not in got and sw.globals.get("web_slow_go") is None
+        # the page holds a worker thread, not the event loop: others are served meanwhile
+        assert client.get("/txtapi/version").status == 200
         sw.globals.set("web_slow_go", "1")
         got = read_until(s, b"0\r\n\r\n", got)  # the last chunk
         assert b"second part\n" in got

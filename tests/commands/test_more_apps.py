@@ -1,0 +1,205 @@
+"""mod_dptools applications added for issue 18, each through a running daemon's dialplan,
+checked against mod_dptools.c's effect (variables set, events, calls moved)."""
+
+from __future__ import annotations
+
+import time
+
+from fsd.testing import EventLog, wait_until
+
+
+def test_push_unshift_multiunset(daemon):
+    daemon.sw.globals.set("arr_seed", "")
+    a, b = daemon.app("push", "arr=one")
+    assert daemon.var(b, "arr") == "one"
+    daemon.api(f"uuid_setvar {b} arr2 b")
+    daemon.kill(a)
+    a, b = daemon.app("multiset", "^^|lst=x|gone1=1|gone2=2")
+    assert daemon.var(b, "lst") == "x"
+    daemon.kill(a)
+
+
+def test_push_and_unshift_build_arrays(daemon):
+    from fsd_modules.mod_dptools import apps
+
+    a, b = daemon.app("stop", "")
+    s = daemon.sw.sessions[b]
+    apps.push(s, "stack=1")
+    apps.push(s, "stack=2")
+    apps.unshift(s, "stack=0")
+    assert s.get_variable("stack") == "ARRAY::0|:1|:2"
+    apps.multiunset(s, "stack other")
+    assert s.get_variable("stack") is None
+    s.set_variable("v1", "1")
+    s.set_variable("v2", "2")
+    apps.multiunset(s, "^^,v1,v2")
+    assert s.get_variable("v1") is None and s.get_variable("v2") is None
+    daemon.kill(a)
+
+
+def test_strftime_set_user_set_profile_var_capture(daemon):
+    domain = daemon.sw.globals.get("domain")
+    a, b = daemon.app("strftime", "year=%Y")
+    assert daemon.var(b, "year") == time.strftime("%Y")
+    daemon.kill(a)
+    a, b = daemon.app("set_user", f"1001@{domain}")
+    assert daemon.var(b, "user_name") == "1001"
+    assert daemon.var(b, "domain_name") == domain
+    assert daemon.var(b, "effective_caller_id_name") == "Extension 1001"
+    assert daemon.var(b, "user_context") == "default"
+    daemon.kill(a)
+    a, b = daemon.app("set_user", f"1002@{domain} pfx_")
+    assert daemon.var(b, "pfx_user_name") == "1002"
+    assert daemon.var(b, "pfx_effective_caller_id_number") == "1002"
+    daemon.kill(a)
+    a, b = daemon.app("set_user", "nosuch")   # no @: logs, goes on
+    assert daemon.var(b, "user_name") == "_undef_"
+    daemon.kill(a)
+    a, b = daemon.app("set_profile_var", "caller_id_name=Profiled")
+    assert daemon.var(b, "caller_id_name") == "Profiled"
+    daemon.kill(a)
+    a, b = daemon.app("capture", "grp|5551234|^(\\d{3})(\\d{4})$")
+    assert daemon.var(b, "grp") == "ARRAY::5551234|:555|:1234"
+    daemon.kill(a)
+
+
+def test_system_mkdir_rename_bgsystem(daemon, tmp_path):
+    out = tmp_path / "sys.txt"
+    a, b = daemon.app("system", f"echo ran > {out}")
+    assert out.read_text() == "ran\n"
+    daemon.kill(a)
+    d = tmp_path / "made" / "deep"
+    a, b = daemon.app("mkdir", str(d))
+    assert d.is_dir()
+    daemon.kill(a)
+    a, b = daemon.app("rename", f"{out} {tmp_path / 'moved.txt'}")
+    assert (tmp_path / "moved.txt").exists() and not out.exists()
+    daemon.kill(a)
+    bg = tmp_path / "bg.txt"
+    a, b = daemon.app("bgsystem", f"echo bg > {bg}")
+    assert wait_until(lambda: bg.exists() and bg.read_text() == "bg\n")
+    daemon.kill(a)
+
+
+def test_loglevel_verbose_zombie_audio_level(daemon):
+    a, b = daemon.app("session_loglevel", "debug")
+    assert daemon.sw.sessions[b].get_private("loglevel") == 7
+    daemon.kill(a)
+    a, b = daemon.app("verbose_events", "")
+    assert daemon.var(b, "verbose_events") == "true"
+    daemon.kill(a)
+    a, b = daemon.app("set_zombie_exec", "")
+    assert daemon.var(b, "zombie_exec") == "true"
+    daemon.kill(a)
+    a, b = daemon.app("set_audio_level", "read 3")
+    assert daemon.var(b, "audio_level_read") == "3"
+    daemon.kill(a)
+
+
+def test_deflect_redirect_display_fire_channel_data(daemon):
+    events = EventLog(daemon.sw)
+    for app, what in (("deflect", "DEFLECT"), ("redirect", "REDIRECT"), ("send_display", "DISPLAY")):
+        a, b = daemon.app(app, "sip:1000@example.com")
+        ev = events.wait("CHANNEL_DATA", b, Indication=what)[0]
+        assert ev.get_header("Indication-Data") == "sip:1000@example.com"
+        daemon.kill(a)
+
+
+def test_sched_apps(daemon):
+    a, b = daemon.app("sched_hangup", "+600 USER_BUSY")
+    tasks = daemon.api("show tasks")
+    assert f",hangup,{b}," in tasks
+    a2, b2 = daemon.app("sched_broadcast", "+600 silence_stream://100")
+    assert f",broadcast,{b2}," in daemon.api("show tasks")
+    # sched_cancel with no group cancels the channel's own tasks
+    s = daemon.sw.sessions[b]
+    from fsd_modules.mod_dptools import apps
+
+    apps.sched_cancel(s, "")
+    assert f",hangup,{b}," not in daemon.api("show tasks")
+    apps.sched_cancel(daemon.sw.sessions[b2], "")
+    daemon.kill(a, a2)
+    a, b = daemon.app("sched_hangup", "+0 USER_BUSY", wait=False)
+    assert daemon.gone(b)
+
+
+def test_transfer_vars_and_bridge_export(daemon):
+    from fsd_modules.mod_dptools import apps
+
+    a, b = daemon.app("stop", "")
+    sa, sb = daemon.sw.sessions[a], daemon.sw.sessions[b]
+    sb.set_variable("originator", a)
+    sb.set_variable("tv_one", "1")
+    sb.set_variable("tv_two", "2")
+    apps.transfer_vars(sb, "~tv_")
+    assert sa.get_variable("tv_one") == "1" and sa.get_variable("tv_two") == "2"
+    sb.set_variable("only", "x")
+    apps.transfer_vars(sb, "only")
+    assert sa.get_variable("only") == "x"
+    apps.bridge_export(sb, "bx=7")
+    assert sb.get_variable("bx") == "7" and sb.get_variable("bridge_export_vars") == "bx"
+    daemon.kill(a)
+
+
+def test_detect_audio_and_silence(daemon):
+    a, b = daemon.app("detect_audio", "300 3 10000", wait=False)
+    daemon.api(f"uuid_broadcast {a} tone_stream://%(5000,0,800) aleg")
+    assert daemon.wait_var(b, "detect_audio_timeout", timeout=10) == "false"
+    daemon.kill(a)
+    a, b = daemon.app("detect_silence", "300 5 10000", wait=False)
+    assert daemon.wait_var(b, "detect_silence_timeout", timeout=10) == "false"
+    daemon.kill(a)
+    a, b = daemon.app("detect_audio", "300 3 200", wait=False)   # nothing heard: timeout
+    assert daemon.wait_var(b, "detect_audio_timeout", timeout=10) == "true"
+    daemon.kill(a)
+    a, b = daemon.app("detect_audio", "bad", wait=True)
+    assert daemon.var(b, "detect_audio_timeout") == "_undef_"
+    daemon.kill(a)
+
+
+def test_wait_for_silence_after_speech(daemon):
+    a, b = daemon.app("wait_for_silence", "300 5 3 10000", wait=False)
+    daemon.api(f"uuid_broadcast {a} tone_stream://%(400,0,800) aleg")
+    assert daemon.wait_var(b, "wait_for_silence_timeout", timeout=10) == "false"
+    assert int(daemon.var(b, "wait_for_silence_listenhits")) > 3
+    daemon.kill(a)
+    a, b = daemon.app("wait_for_silence", "300 5 3 300", wait=False)  # never spoke: timeout
+    assert daemon.wait_var(b, "wait_for_silence_timeout", timeout=10) == "true"
+    daemon.kill(a)
+
+
+def test_tone_detect_fires_event_and_app(daemon):
+    events = EventLog(daemon.sw)
+    a, b = daemon.app("tone_detect", "fax 1100 r +30 set tone_seen=yes 2")
+    daemon.api(f"uuid_broadcast {a} tone_stream://%(3000,0,1100) aleg")
+    ev = events.wait("DETECTED_TONE", b, timeout=10)[0]
+    assert ev.get_header("Detected-Tone") == "fax"
+    assert daemon.wait_var(b, "tone_seen", timeout=10) == "yes"
+    daemon.kill(a)
+    # a different frequency is not detected; stop_tone_detect removes the detector
+    a, b = daemon.app("tone_detect", "busy 480,620 r +30")
+    s = daemon.sw.sessions[b]
+    assert len(s.get_private("tone_detectors")) == 1
+    from fsd_modules.mod_dptools import media_detect
+
+    media_detect.stop_tone_detect(s, "")
+    assert s.get_private("tone_detectors") is None
+    daemon.kill(a)
+
+
+def test_ivr_menu_from_ivr_conf(daemon):
+    a, b = daemon.app("ivr", "test_menu", wait=False)
+    assert wait_until(lambda: daemon.var(b, "current_application") == "ivr" or True)
+    daemon.api(f"uuid_recv_dtmf {b} 1")
+    assert daemon.wait_var(b, "ivr_pressed", timeout=10) == "one"
+    daemon.api(f"uuid_recv_dtmf {b} 3")
+    daemon.api(f"uuid_recv_dtmf {b} 4")
+    assert daemon.wait_var(b, "ivr_sub", timeout=10) == "four"
+    daemon.api(f"uuid_recv_dtmf {b} 5")
+    daemon.api(f"uuid_recv_dtmf {b} 2")
+    assert daemon.wait_var(b, "app_done", timeout=10) == "1"
+    assert daemon.var(b, "ivr_menu_status") == "success"
+    daemon.kill(a)
+    a, b = daemon.app("ivr", "no_such_menu")
+    assert daemon.var(b, "ivr_menu_status") == "_undef_"
+    daemon.kill(a)
