@@ -142,7 +142,9 @@ class ModuleLoader:
     def __init__(self, dirs: list[str]) -> None:
         self.dirs = [os.path.abspath(d) for d in dirs if d]
         self._lock = threading.RLock()
-        self._mtimes: dict[str, float] = {}
+        self._mtimes: dict[str, int] = {}  # file -> mtime when imported
+        self._known: dict[str, str] = {}  # module name -> file, for our modules
+        self._seen = -1  # len(sys.modules) at the last scan
         for d in self.dirs:
             if d not in sys.path:
                 sys.path.append(d)  # after the standard library: a script never shadows it
@@ -162,24 +164,42 @@ class ModuleLoader:
         f = os.path.abspath(f)
         return f if any(f.startswith(d + os.sep) for d in self.dirs) else None
 
-    def _evict_changed(self) -> None:
+    def _scan(self) -> None:
+        """Note the script modules (and their files' mtimes) imported since the last
+        scan; cheap when nothing was imported (sys.modules did not grow)."""
+        if len(sys.modules) == self._seen:
+            return
+        for name, mod in list(sys.modules.items()):
+            if name in self._known:
+                continue
+            f = self._ours(mod)
+            if f is not None:
+                self._known[name] = f
+                try:
+                    self._mtimes.setdefault(f, os.stat(f).st_mtime_ns)
+                except OSError:
+                    self._mtimes.setdefault(f, -1)
+        self._seen = len(sys.modules)
+
+    def _evict_changed(self) -> bool:
         """When any module of the script directories changed on disk, forget them all:
         a script importing a changed helper must be imported afresh as well."""
-        ours = [(name, f) for name, mod in list(sys.modules.items())
-                if (f := self._ours(mod)) is not None]
         changed = False
-        for _, f in ours:
+        for f, m0 in self._mtimes.items():
             try:
                 m = os.stat(f).st_mtime_ns
             except OSError:
                 m = -1
-            if self._mtimes.get(f) != m:
+            if m != m0:
                 changed = True
                 break
         if changed:
-            for name, _f in ours:
+            for name in self._known:
                 sys.modules.pop(name, None)
+            self._known.clear()
             self._mtimes.clear()
+            self._seen = -1
+        return changed
 
     def close(self) -> None:
         """Module unload: forget the script modules and the directories."""
@@ -191,6 +211,7 @@ class ModuleLoader:
                 while d in sys.path:
                     sys.path.remove(d)
             self._mtimes.clear()
+            self._known.clear()
 
     def _shadowed(self, name: str) -> None:
         """A module of that name imported from elsewhere (another switch's script
@@ -207,17 +228,20 @@ class ModuleLoader:
 
     def load(self, name: str) -> Any:
         with self._lock:
-            self._evict_changed()
+            self._scan()
+            if self._evict_changed():
+                importlib.invalidate_caches()
             self._shadowed(name)
-            importlib.invalidate_caches()
-            mod = importlib.import_module(name)
-            for m in list(sys.modules.values()):
-                f = self._ours(m)
-                if f is not None and f not in self._mtimes:
-                    try:
-                        self._mtimes[f] = os.stat(f).st_mtime_ns
-                    except OSError:
-                        pass
+            mod = sys.modules.get(name)
+            if mod is None or name not in self._known:
+                try:
+                    mod = importlib.import_module(name)
+                except ModuleNotFoundError as e:
+                    if e.name != name:
+                        raise
+                    importlib.invalidate_caches()  # a file added since the last import
+                    mod = importlib.import_module(name)
+            self._scan()
             return mod
 
 

@@ -205,6 +205,10 @@ def test_500_racing_calls_leave_nothing_behind(stress_switch):
     assert wait_until(lambda: len(ledger.destroy_events) >= len(sessions), 30)
     assert {s.uuid for s in sessions} == set(ledger.destroy_events)
     assert set(ledger.destroy_events.values()) == {1}
+    # nothing crashed or failed on the way (session threads, listeners, bridges, APIs)
+    with open(f"{sw.dirs.log}/fsd.log", encoding="utf-8", errors="replace") as f:
+        bad = [line for line in f if "[ERR]" in line or "[CRIT]" in line or "Traceback" in line]
+    assert bad == []
     # the races really happened: bridges, transfers and kills all show up
     assert any(s.get_variable("transferred") == "yes" for s in sessions)
     assert any(s.get_variable("last_bridge_to") for s in sessions)
