@@ -470,3 +470,37 @@ def test_sipp_g711a_pcap_reaches_the_port(sw, peer):
         assert st.lost_in == 0 and st.unknown_in == 0
     finally:
         st.close()
+
+
+def test_a_16khz_port_is_resampled_both_ways(sw, peer):
+    uuid, out = originate(sw, "{fsd_media_rate=16000}null/wide &park()")
+    assert uuid, out
+    s = sw.sessions[uuid]
+    assert wait_until(lambda: s.media is not None and s.answered())
+    assert s.media.rate == 16000
+    st = RtpStream(s)
+    try:
+        st.start(H.negotiated_for(peer))
+        frames: list[np.ndarray] = []
+        pull = s.media._pull
+
+        def spy():
+            f = pull()
+            if f is not None:
+                frames.append(f.copy())
+            return f
+
+        s.media.set_pull_source(spy)
+        peer.send_audio(("127.0.0.1", st.local_port), H.tone(1000, 0.8))
+        assert wait_until(lambda: len(frames) >= 30)
+        heard = np.concatenate(frames)
+        assert len(frames[0]) == 320 and abs(H.dominant_freq(heard[1600:], 16000) - 1000) < 20
+        peer.drain()
+        peer.received.clear()
+        s.media.play_samples(H.tone(2500, 0.5, rate=16000))
+        assert peer.recv_until(lambda r: len(r) >= 20)
+        sent = peer.audio(0)
+        assert {len(r.payload) for r in peer.received if r.pt == 0} == {160}
+        assert abs(H.dominant_freq(sent[800:3200]) - 2500) < 30
+    finally:
+        st.close()
