@@ -122,7 +122,7 @@ def _watch(switch: Any, session: Any) -> None:
         s.set_variable(BACKEND_VARIABLE, None)
 
     def on_state(s: Any, state: str) -> None:
-        from fsd.session import is_true
+        from fsd.truth import is_true
 
         if state in ("CS_HANGUP", "CS_REPORTING", "CS_DESTROY") or (
                 state == "CS_ROUTING" and not is_true(s.get_variable(IGNORE_TRANSFER_VARIABLE))):

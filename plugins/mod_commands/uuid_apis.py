@@ -43,9 +43,13 @@ class UuidApis:
         return self.switch.sessions.get(uuid or "")
 
     # -- media -------------------------------------------------------------------------
-    def uuid_record(self, args: str, session: Any, stream: Any) -> None:
-        from fsd_modules.mod_dptools import media_apps
+    def _app(self, name: str) -> Any:
+        """Another module's application through the registry (modules never import each
+        other): ``record_session`` and ``limit`` are mod_dptools'."""
+        iface = self.switch.applications.get(name)
+        return iface.func if iface is not None else None
 
+    def uuid_record(self, args: str, session: Any, stream: Any) -> None:
         argv = separate_string(args or "", " ", 5)
         if len(argv) < 3:
             stream.write(f"-USAGE: {SESS_REC_SYNTAX}\n")
@@ -57,10 +61,11 @@ class UuidApis:
         action, path = argv[1].lower(), argv[2]
         port = getattr(s, "media", None)
         if action == "start":
-            if port is None:
+            record = self._app("record_session")
+            if port is None or record is None:
                 stream.write("-ERR Cannot record session!\n")
                 return
-            media_apps.record_session(s, path)
+            record(s, path)
             stream.write("+OK Success\n")
         elif action == "stop":
             if port is None:
@@ -125,8 +130,10 @@ class UuidApis:
         if s is None:
             stream.write(f"-ERR Cannot find session with uuid {argv[0]}\n")
             return
-        from fsd_modules.mod_dptools.limit_apps import limit_app
-
+        limit_app = self._app("limit")
+        if limit_app is None:
+            stream.write("-ERR the limit application is not loaded (mod_dptools)\n")
+            return
         limit_app(s, " ".join(argv[1:]))
         stream.write("+OK")
 

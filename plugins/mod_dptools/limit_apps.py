@@ -7,7 +7,7 @@ from typing import Any
 
 from fsd import causes, limit
 from fsd.log import ERR, INFO, WARNING, log
-from fsd.session import is_true
+from fsd.truth import is_true
 
 LIMIT_USAGE = "<backend> <realm> <id> [<max>[/interval]] [number [dialplan [context]]]"
 LIMIT_HASH_USAGE = "<realm> <id> [<max>[/interval]] [number [dialplan [context]]]"
