@@ -504,3 +504,36 @@ def test_a_16khz_port_is_resampled_both_ways(sw, peer):
         assert abs(H.dominant_freq(sent[800:3200]) - 2500) < 30
     finally:
         st.close()
+
+
+def test_stale_packets_before_start_are_dropped(sw, peer):
+    s = parked(sw)
+    st = RtpStream(s)
+    try:
+        for _ in range(30):
+            peer.send(("127.0.0.1", st.local_port), 0, b"\xff" * 160)
+        st.start(H.negotiated_for(peer))
+        assert peer.recv_until(lambda r: len(r) >= 5)
+        assert st.packets_in == 0
+    finally:
+        st.close()
+
+
+def test_stream_options_from_channel_variables(sw):
+    from fsd_modules.mod_sofia_lite.rtp import stream_options
+    s = parked(sw)
+    assert stream_options(s, 30, None) == {"timeout_sec": 30.0, "hold_timeout_sec": None,
+                                           "auto_adjust": True}
+    s.set_variable("rtp_timeout_sec", "5")
+    s.set_variable("rtp_hold_timeout_sec", "50")
+    assert stream_options(s, 30)["timeout_sec"] == 5.0
+    s.set_variable("media_timeout", "2500")
+    s.set_variable("media_hold_timeout", "bogus")
+    s.set_variable("disable_rtp_auto_adjust", "true")
+    s.set_variable("rtp_auto_adjust_threshold", "3")
+    o = stream_options(s, 30, 300)
+    assert o == {"timeout_sec": 2.5, "hold_timeout_sec": 50.0, "auto_adjust": False,
+                 "auto_adjust_threshold": 3}
+    st = RtpStream(s, **o)
+    assert st.timeout_sec == 2.5 and not st.auto_adjust and st.auto_adjust_threshold == 3
+    st.close()
