@@ -133,3 +133,10 @@ def test_auth_calls_challenges_then_accepts_with_directory_data(tmp_path):
         assert rig.udp(b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:PORT;branch=z9hG4bKo\r\n"
                        b"From: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\n"
                        b"Content-Length: 0\r\n\r\n")[0].startswith("SIP/2.0 200")
+
+
+def test_call_over_tcp(sip_rig):
+    sip_rig.sipp("uac_answered.xml", "7001", extra=["-t", "t1"])
+    ev = _hangup_vars(sip_rig)
+    assert ev.get_header("variable_sip_via_protocol") == "tcp"
+    sip_rig.sipp("options.xml", "ping", extra=["-t", "t1"])
