@@ -537,3 +537,33 @@ def test_stream_options_from_channel_variables(sw):
     st = RtpStream(s, **o)
     assert st.timeout_sec == 2.5 and not st.auto_adjust and st.auto_adjust_threshold == 3
     st.close()
+
+
+def test_a_packet_flood_is_bounded_and_the_call_goes_on(sw, peer):
+    s = parked(sw)
+    st = RtpStream(s)
+    try:
+        st.start(H.negotiated_for(peer))
+        to = ("127.0.0.1", st.local_port)
+        for i in range(3000):  # a burst far faster than real time, random timestamps
+            peer.send(to, 0, b"\x7f" * 160, ts=(i * 7919) & 0xFFFFFFFF)
+        assert wait_until(lambda: st.packets_in >= 200, 5)
+        assert len(st._jb._packets) <= 4 * st._jb.max_frames
+        peer.ssrc ^= 0xFFFF  # a new source, as after a transfer upstream
+        peer.ts += 10 ** 6
+        frames: list[np.ndarray] = []
+        pull = s.media._pull
+
+        def spy():
+            f = pull()
+            if f is not None:
+                frames.append(f.copy())
+            return f
+
+        s.media.set_pull_source(spy)
+        peer.send_audio(to, H.tone(700, 0.6))
+        assert wait_until(lambda: len(frames) >= 20)
+        assert any(abs(H.dominant_freq(f) - 700) < 60 for f in frames[-10:] if f.any())
+        assert s.hangup_cause is None
+    finally:
+        st.close()
