@@ -125,9 +125,9 @@ def test_registrations_survive_a_restart(tmp_path):
         dom = _domain(rig)
         contact = sw.api_execute(f"sofia_contact 1006@{dom}")
         assert contact.startswith("sofia/internal/sip:1006@")
-        from fsd_modules.mod_db import get_coredb
+        from fsd.services import DATABASE
 
-        core = get_coredb()
+        core = sw.services.get(DATABASE).coredb
         assert core.flush()
         rows = core.query("SELECT reg_user, url, expires FROM registrations WHERE reg_user = '1006'")
         assert rows and rows[0]["url"] == contact and rows[0]["expires"] > time.time() + 100
