@@ -262,8 +262,9 @@ def run_switch(opts: Options, dirs: Dirs, console: bool) -> int:
         if console:
             run_console(switch)
         else:
-            while not shutdown_requested().wait(0.5):
-                pass
+            # no timeout needed: SIGTERM/SIGINT run their handler (which sets the event)
+            # in this thread while it waits, and the wait then returns
+            shutdown_requested().wait()
     finally:
         from fsd.log import log
 

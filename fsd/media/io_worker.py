@@ -10,7 +10,10 @@ buffers run here.
 The pool is small and shared, not a thread per call: it starts one thread and adds one
 (up to ``max_threads``) whenever a job is queued while no thread is idle, so a stream
 whose read blocks holds one thread and the others keep serving everyone else.  Threads
-above ``min_threads`` that stay idle for ``idle_secs`` leave.  Each stream submits at most
+above ``min_threads`` that stay idle for ``idle_secs`` leave.  New threads are started
+by a small spawner thread, never by ``submit``: ``Thread.start()`` waits for the new
+thread to run, which took up to 40 ms here with another Python thread busy — too long
+for the clock to wait.  Each stream submits at most
 one job at a time (the stream keeps that flag), so jobs for one file never run in
 parallel and the queue length is bounded by the number of open streams.
 
@@ -54,6 +57,10 @@ class IOWorker:
         self.jobs_done = 0
         self.errors = 0
         self.max_queued = 0  # the most jobs ever waiting at once (a disk falling behind)
+        self._to_spawn = self.min_threads  # threads the spawner is to start
+        self._spawn_needed = threading.Event()
+        self._spawn_needed.set()
+        threading.Thread(target=self._spawner, name=f"{name}-spawner", daemon=True).start()
 
     # -- submitting --------------------------------------------------------------------
     def submit(self, job: Job) -> None:
@@ -63,15 +70,26 @@ class IOWorker:
             queued = len(self._jobs)
             if queued > self.max_queued:
                 self.max_queued = queued
-            if queued > self._idle and len(self._threads) < self.max_threads:
-                self._spawn_locked()
+            if (queued > self._idle + self._to_spawn
+                    and len(self._threads) + self._to_spawn < self.max_threads):
+                self._to_spawn += 1
+                self._spawn_needed.set()
             self._cond.notify()
 
-    def _spawn_locked(self) -> None:
-        self._serial += 1
-        t = threading.Thread(target=self._run, name=f"{self.name}-{self._serial}", daemon=True)
-        self._threads.add(t)
-        t.start()
+    def _spawner(self) -> None:
+        while True:
+            self._spawn_needed.wait()
+            self._spawn_needed.clear()
+            with self._cond:
+                new = []
+                for _ in range(self._to_spawn):
+                    self._serial += 1
+                    new.append(threading.Thread(target=self._run, daemon=True,
+                                                name=f"{self.name}-{self._serial}"))
+                self._to_spawn = 0
+                self._threads.update(new)
+            for t in new:
+                t.start()
 
     # -- the threads -------------------------------------------------------------------
     def _run(self) -> None:

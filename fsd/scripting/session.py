@@ -160,7 +160,16 @@ class ScriptSession:
         """Run a pending hangup hook here (the script's thread).  True when it asked the
         script to stop ("exit"/"die")."""
         what = self._hook_pending
-        if what is None or self._hook_mark or not self.hangup_func_str or not self.can_call():
+        if what is None:
+            # the channel may be hung up before its hangup listeners ran (they run in the
+            # hanging-up thread after it woke this one): the hook must not wait for them
+            s = self.session
+            if (not self._listening or self._hook_mark or s is None
+                    or s.hangup_cause is None):
+                return False
+            what = "hangup"
+            self.hook_state = 10  # CS_HANGUP
+        if self._hook_mark or not self.hangup_func_str or not self.can_call():
             return False
         self._hook_mark = True
         self._hook_pending = None

@@ -33,6 +33,16 @@ class ScriptStopped(BaseException):
 _CURRENT = threading.local()
 #: seconds between two asynchronous exceptions while a killed run has not ended
 _KILL_REPEAT = 0.2
+_FSD_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep
+                  for m in (importlib.import_module("fsd"), importlib.import_module("fsd_modules")))
+
+
+def _in_fsd_code(ident: int) -> bool:
+    """Is that thread executing fsd's own Python code right now (its innermost frame)?"""
+    frame = sys._current_frames().get(ident)
+    if frame is None:
+        return False
+    return os.path.abspath(frame.f_code.co_filename).startswith(_FSD_DIRS)
 
 
 def current() -> PyContext | None:
@@ -50,6 +60,7 @@ class PyContext(ScriptContext):
         super().__init__(host, name, uuid=uuid)
         self._alock = threading.Lock()
         self._running = False
+        self._ended = threading.Event()
 
     # -- calls from the script objects (hooks, input callbacks, DB rows) -------------------
     def call(self, fn: Any, *args: Any) -> tuple[bool, Any]:
@@ -81,20 +92,30 @@ class PyContext(ScriptContext):
 
     def _stopper(self) -> None:
         """Until the run ends: raise ScriptStopped in its thread (a loop that never calls
-        fsd gets it at its next bytecode)."""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        fsd gets it at its next bytecode).  The exception is sent only while the thread
+        runs script code: inside fsd's own code (a blocking call, whose state it could
+        leave half-done) the stop flag ends the call instead; only a run that still has
+        not ended after a few seconds gets it wherever it is."""
+        start = time.monotonic()
+        while time.monotonic() - start < 30:
             with self._alock:
                 if not self._running or self.thread is None or self.thread.ident is None:
                     return
-                _set_async_exc(self.thread.ident, ScriptStopped)
-            time.sleep(_KILL_REPEAT)
+                ident = self.thread.ident
+                if time.monotonic() - start > 3 or not _in_fsd_code(ident):
+                    _set_async_exc(ident, ScriptStopped)
+                    wait = _KILL_REPEAT
+                else:
+                    wait = 0.01
+            if self._ended.wait(wait):
+                return
         log(ERR, f"python script {self.name} (id {self.id}) does not stop: blocked in C code?\n",
             uuid=self.uuid)
 
     def begin(self) -> None:
         self.thread = threading.current_thread()
         self.started = time.time()
+        self._ended.clear()
         with self._alock:
             self._running = True
 
@@ -107,6 +128,7 @@ class PyContext(ScriptContext):
                     self._running = False
                     ident = threading.get_ident()
                     _set_async_exc(ident, None)
+                self._ended.set()
                 return
             except ScriptStopped:
                 continue

@@ -115,6 +115,7 @@ class Sofia:
         self._restore()
 
     def _restore(self) -> None:
+        """Bindings kept in the core database (mod_db's DATABASE service) by an earlier run."""
         import time
 
         from fsd.services import DATABASE
@@ -122,11 +123,11 @@ class Sofia:
         # mod_db starts its writer in a thread at runtime; wait for it briefly.
         for _ in range(100):
             db = self.switch.services.get(DATABASE)
-            core = db.coredb if db is not None else None
+            if db is None:
+                return
+            core = getattr(db, "coredb", None)
             if core is not None:
                 self.registrar.restore(core, getattr(self.switch, "switchname", "") or self.switch.hostname)
-                return
-            if "mod_db" not in self.switch.modules.loaded:
                 return
             time.sleep(0.05)
 
@@ -162,9 +163,6 @@ def _reap_interval() -> float:
         return 5.0
 
 
-_instances: dict[int, Sofia] = {}
-
-
 @fsd.hookimpl
 def fsd_module_load(module: ModuleInterface) -> None:
     from .api import sofia_api, sofia_contact
@@ -176,7 +174,6 @@ def fsd_module_load(module: ModuleInterface) -> None:
     sofia = Sofia(sw)
     sofia.load()
     module.state["sofia"] = sofia
-    _instances[id(sw)] = sofia
     module.add_endpoint("sofia", lambda req: outgoing(sofia, req))
     module.add_api("sofia", "Sofia Controls", "<cmd> <args>",
                    lambda args, session, stream: sofia_api(sofia, args or "", session, stream))
@@ -195,23 +192,22 @@ def fsd_module_runtime(module: ModuleInterface) -> None:
 def fsd_module_shutdown(module: ModuleInterface) -> None:
     sofia: Sofia | None = module.state.pop("sofia", None)
     if sofia is not None:
-        _instances.pop(id(module.switch), None)
         sofia.shutdown()
 
 
 @fsd.hookimpl
-def fsd_status_lines(switch: Any) -> list[str]:
-    sofia = _instances.get(id(switch))
+def fsd_status_lines(switch: Any, module: ModuleInterface | None) -> list[str]:
+    sofia = module.state.get("sofia") if module is not None else None
     if sofia is None:
         return []
     return [f"sofia: {len(sofia.stacks)} profile(s), {len(sofia.registrar.all())} registration(s)"]
 
 
 @fsd.hookimpl
-def fsd_metrics(switch: Any) -> list[Any]:
+def fsd_metrics(switch: Any, module: ModuleInterface | None) -> list[Any]:
     from prometheus_client.core import GaugeMetricFamily
 
-    sofia = _instances.get(id(switch))
+    sofia = module.state.get("sofia") if module is not None else None
     if sofia is None:
         return []
     regs = GaugeMetricFamily("fsd_sip_registrations", "Registered contacts", labels=["profile"])

@@ -51,7 +51,7 @@ from fsd.media.codecs import get_codec
 from fsd.media.port import MediaPort
 from fsd.media.resample import FrameResampler
 
-__all__ = ["RtpError", "RtpStream"]
+__all__ = ["RtpError", "RtpStream", "stream_options"]
 
 _RECV_SIZE = 2048
 CN_STATIC_PT = 13
@@ -130,6 +130,7 @@ class RtpStream:
                 return
             self._started = True
             self._last_rx = time.monotonic()
+            self._flush()
             port = self.port
             port.set_pull_source(self._pull)
             port.sink = self._sink
@@ -137,6 +138,18 @@ class RtpStream:
         log(DEBUG, f"RTP {self.local_ip}:{self.local_port} -> {self.remote} "
                    f"{negotiated.codec}/{negotiated.ptime}ms te={negotiated.te_pt}",
             uuid=self.port.uuid)
+
+    def _flush(self) -> int:
+        """Drop what queued on the socket before the stream started (stale early audio
+        would otherwise arrive as one burst)."""
+        n = 0
+        while n < 10000:
+            try:
+                self.sock.recv(_RECV_SIZE)
+            except OSError:  # BlockingIOError: empty
+                break
+            n += 1
+        return n
 
     def update(self, negotiated: Negotiated, remote_addr: tuple[str, int] | None = None) -> None:
         """A re-INVITE's result: new address, codec, direction (hold / resume).  The SSRC,
@@ -400,6 +413,44 @@ class RtpStream:
             return
         self.packets_out += 1
         self.bytes_out += len(pkt)
+
+
+def stream_options(session: Any, timeout_sec: float = 0, hold_timeout_sec: float | None = None,
+                   auto_adjust: bool = True) -> dict[str, Any]:
+    """RtpStream keyword arguments from the profile's values and the channel variables
+    that override them per call, as FreeSWITCH reads them (§8.7): ``media_timeout`` /
+    ``media_hold_timeout`` (ms) win over ``rtp_timeout_sec`` / ``rtp_hold_timeout_sec``;
+    ``disable_rtp_auto_adjust=true`` and ``rtp_auto_adjust_threshold``."""
+    def var(name: str) -> str | None:
+        try:
+            v = session.get_variable(name)
+        except Exception:
+            return None
+        return v if v not in (None, "") else None
+
+    def number(name: str, scale: float = 1.0) -> float | None:
+        v = var(name)
+        try:
+            return float(v) * scale if v is not None else None
+        except ValueError:
+            return None
+
+    timeout = number("media_timeout", 0.001)
+    if timeout is None:
+        timeout = number("rtp_timeout_sec")
+    hold = number("media_hold_timeout", 0.001)
+    if hold is None:
+        hold = number("rtp_hold_timeout_sec")
+    opts: dict[str, Any] = {
+        "timeout_sec": max(0.0, timeout if timeout is not None else float(timeout_sec or 0)),
+        "hold_timeout_sec": hold if hold is not None else hold_timeout_sec,
+        "auto_adjust": auto_adjust and (var("disable_rtp_auto_adjust") or "").lower()
+        not in ("true", "yes", "on", "1"),
+    }
+    threshold = number("rtp_auto_adjust_threshold")
+    if threshold is not None and threshold >= 1:
+        opts["auto_adjust_threshold"] = int(threshold)
+    return opts
 
 
 def _resolve(addr: tuple[str, int]) -> tuple[str, int]:

@@ -315,7 +315,7 @@ class Stack:
         m = tx.request.method
         tx.to_tag = new_tag()
         if m == "INVITE":
-            from .call import inbound_invite
+            from .call_in import inbound_invite
 
             inbound_invite(self, tx)
         elif m == "REGISTER":

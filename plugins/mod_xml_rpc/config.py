@@ -79,8 +79,6 @@ class HttpSettings:
                 s.max_body_size = max(0, _int(val, s.max_body_size))
             elif name == "open-metrics":
                 s.open_metrics = is_true(val)
-        if not s.port and s.port != 0:
-            s.port = 8080
         if not s.realm:
             # FreeSWITCH keeps user/pass only together with a realm
             s.user = s.password = ""

@@ -33,6 +33,7 @@ class _ModulesCollector:
 
     def collect(self) -> Any:
         seen: set[str] = set()
+        # broadcast asks each module on its own: one failing is logged, the rest report
         for families in self.switch.modules.broadcast("fsd_metrics", switch=self.switch):
             for fam in families or ():
                 if fam.name in seen:  # two modules claiming one name would break the format

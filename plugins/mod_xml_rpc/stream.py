@@ -10,6 +10,7 @@ writes are dropped and the command runs to its end, as in FreeSWITCH.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import threading
 from typing import Any
@@ -74,10 +75,34 @@ class HttpStream(Stream):
                 return
             self._chunks.append(data)
             self._pending += len(data)
+            refresh = self._refresh_tag()
+            if refresh:
+                self._chunks.append(refresh)
+                self._pending += len(refresh)
             signal = not self._signalled
             self._signalled = True
         if signal:
             self._wake()
+
+    def _refresh_tag(self) -> bytes:
+        """``&refresh=N`` in the request and a command that allows it (``status``, ``show``
+        set HTTP-REFRESH): once, a meta refresh reloading the same URL every N seconds,
+        in an HTML reply.  FreeSWITCH's test for HTML is inverted, so it only ever does this
+        by accident; fsd does what it meant."""
+        ev = self.param_event
+        if ev is None or ev.get_header("HTTP-REFRESH") is None:
+            return b""
+        ev.del_header("HTTP-REFRESH")
+        ctype = (ev.get_header("Content-Type") or "").lower()
+        try:
+            seconds = int(ev.get_header("refresh") or "0")
+        except ValueError:
+            return b""
+        uri, query = ev.get_header("HTTP-URI") or "", ev.get_header("HTTP-QUERY") or ""
+        if seconds <= 0 or not ctype.startswith("text/html") or not uri or not query:
+            return b""
+        url = html.escape(f"{uri}?{query}", quote=True)
+        return f'<META HTTP-EQUIV=REFRESH CONTENT="{seconds}; URL={url}">\n'.encode()
 
     def finish(self) -> None:
         """The command returned."""

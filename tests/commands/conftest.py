@@ -32,6 +32,20 @@ DIALPLAN = """<include><context name="t">
   <action application="park"/>
 </condition></extension>
 @@APPS@@
+<extension name="ringer"><condition field="destination_number" expression="^ringer$">
+  <action application="answer"/>
+  <action application="bridge" data="{originate_timeout=30}loopback/ringing/t"/>
+  <action application="set" data="ringer_after=1"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="ringing"><condition field="destination_number" expression="^ringing$">
+  <action application="ring_ready"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="answerer"><condition field="destination_number" expression="^answerer$">
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
 <extension name="park"><condition field="destination_number" expression="^park$">
   <action application="answer"/>
   <action application="park"/>
@@ -48,7 +62,7 @@ APPS = ["hash", "db", "limit", "limit_execute", "limit_hash", "push", "unshift",
         "mkdir", "rename", "bgsystem", "set_zombie_exec", "queue_dtmf", "stop", "multiset", "export",
         "sleep", "playback", "endless_playback", "ivr", "bind_meta_app", "wait_for_silence",
         "detect_silence", "detect_audio", "tone_detect", "stop_tone_detect", "displace_session",
-        "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat"]
+        "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat", "loop_playback"]
 
 
 def _app_extensions(apps: list[str]) -> str:

@@ -395,3 +395,26 @@ def test_truncate_while_recording_behind(make_port, tmp_path):
     assert res.reason == "break"
     got, rate = sf.read(path, dtype="int16")
     assert len(got) < rate * 0.3
+
+
+def test_io_worker_grows_past_a_blocked_job_and_stays_small(logs):
+    from fsd.media.io_worker import IOWorker
+
+    w = IOWorker(max_threads=3, name="test-io")
+    gate, entered = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        entered.set()
+        gate.wait()
+
+    w.submit(stuck)
+    assert entered.wait(10)
+    done: list[int] = []
+    for i in range(20):
+        w.submit(lambda i=i: done.append(i))
+    w.submit(lambda: 1 / 0)  # a job's error is counted and logged; the thread lives on
+    assert wait_until(lambda: len(done) == 20 and w.errors == 1, 10)
+    assert logs.has("ZeroDivisionError") and w.stats()["threads"] <= 3
+    assert not w.drain(0.05)  # the stuck job still runs
+    gate.set()
+    assert w.drain(10) and w.stats()["busy"] == 0

@@ -40,6 +40,10 @@ DIALPLAN = """<include><context name="t">
   <action application="set" data="answered_by_dialplan=1"/>
   <action application="park"/>
 </condition></extension>
+<extension name="parked"><condition field="destination_number" expression="^parked$">
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
 </context></include>
 """
 
@@ -80,17 +84,28 @@ class Daemon:
         return name
 
     def call(self, dest: str) -> tuple[str | None, str | None]:
-        """Originate loopback/<dest>/t in a thread; (a_uuid, b_uuid) once both exist."""
-        before = set(self.sw.sessions)
+        """Originate loopback/<dest>/t in a thread; (a_uuid, b_uuid) once both legs were
+        created (seen through CHANNEL_CREATE, so a script that ends at once is no race)."""
+        legs: dict[str, str] = {}
+        prefix = f"loopback/{dest}-"
+
+        def on_create(ev: Any) -> None:
+            name = ev.get_header("Channel-Name") or ""
+            if name.startswith(prefix):
+                legs[name[len(prefix):]] = ev.get_header("Unique-ID")
+
+        binding = self.sw.events.bind("CHANNEL_CREATE", None, on_create)
         out: list[str] = []
-        threading.Thread(target=lambda: out.append(self.sw.api_execute(
-            f"originate {{originate_timeout=10}}loopback/{dest}/t &park()")), daemon=True).start()
-        assert wait_until(lambda: len(set(self.sw.sessions) - before) >= 2 or out, 5), out
-        assert len(set(self.sw.sessions) - before) >= 2, out
-        new = [self.sw.sessions.get(u) for u in set(self.sw.sessions) - before]
-        a = [s.uuid for s in new if s is not None and s.direction == "outbound"]
-        b = [s.uuid for s in new if s is not None and s.direction == "inbound"]
-        return (a[0] if a else None), (b[0] if b else None)
+        try:
+            threading.Thread(target=lambda: out.append(self.sw.api_execute(
+                f"originate {{originate_timeout=10}}loopback/{dest}/t &park()")),
+                daemon=True).start()
+            assert wait_until(lambda: len(legs) >= 2 or (out and not out[0].startswith("+OK")),
+                              10), out
+        finally:
+            self.sw.events.unbind(binding)
+        assert len(legs) >= 2, out
+        return legs.get("a"), legs.get("b")
 
     def var(self, uuid: str | None, name: str) -> str | None:
         s = self.sw.sessions.get(uuid or "")

@@ -29,7 +29,7 @@ def test_example_handler_on_a_call_with_hangup_hook(daemon, logs):
     assert wait_until(lambda: "EXECUTE [depth=0] loopback/py-python_example-b playback("
                       in logs.text())
     daemon.sw.api_execute(f"uuid_kill {b}")
-    assert wait_until(lambda: "hangup hook for hangup!!" in logs.text(), 15)
+    assert wait_until(lambda: "hangup hook for hangup!!" in logs.text(), 15), logs.text()[-4000:]
     assert daemon.gone(a) and daemon.gone(b)
     assert "Error calling python script" not in logs.text()
 

@@ -61,6 +61,17 @@ DIALPLAN = """<include>
         <action application="park"/>
       </condition>
     </extension>
+    <extension name="lua_ivr_digits">
+      <condition field="destination_number" expression="^7007$">
+        <action application="lua" data="ivr_digits.lua"/>
+      </condition>
+    </extension>
+    <extension name="record">
+      <condition field="destination_number" expression="^7008$">
+        <action application="answer"/>
+        <action application="record" data="$${recordings_dir}/sip_in.wav 10"/>
+      </condition>
+    </extension>
     <extension name="bridge_out">
       <condition field="destination_number" expression="^8(\\d+)$">
         <action application="bridge" data="${bridge_target}"/>
@@ -83,6 +94,15 @@ session:answer()
 local out = {}
 for _, k in ipairs(keys) do out[#out + 1] = k .. "=" .. (session:getVariable(k) or "") end
 session:setVariable("lua_seen", table.concat(out, "|"))
+session:hangup()
+"""
+
+IVR_DIGITS_LUA = """
+session:answer()
+local d = session:getDigits(1, "", 10000)
+session:setVariable("ivr_digit", d)
+session:setVariable("ivr_caller", session:getVariable("sip_from_user") or "")
+if d == "5" then session:setVariable("ivr_branch", "five") else session:setVariable("ivr_branch", "other") end
 session:hangup()
 """
 
@@ -226,7 +246,8 @@ def start_rig(tmp_path: Path, params: dict[str, str] | None = None, gateways: st
               extra_files: dict[str, str] | None = None, name: str = "fsd",
               switch_settings: dict[str, str] | None = None):
     base = tmp_path / name
-    files = {"conf/dialplan/sip_test.xml": DIALPLAN, "scripts/sip_vars.lua": SIP_VARS_LUA}
+    files = {"conf/dialplan/sip_test.xml": DIALPLAN, "scripts/sip_vars.lua": SIP_VARS_LUA,
+             "scripts/ivr_digits.lua": IVR_DIGITS_LUA}
     files.update(extra_files or {})
     prepare_base(base, MODULES, files, switch_settings)
     set_profile_params(base, {"sip-port": "0", "context": "sip_test", **(params or {})}, gateways)

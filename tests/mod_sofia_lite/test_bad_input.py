@@ -110,3 +110,25 @@ def test_invite_flood_beyond_sessions_per_second_gets_503(tmp_path):
         assert set(statuses) <= {486, 503}
         assert wait_until(lambda: not sw.sessions, 10)
         assert rig.udp(request("OPTIONS", call_id="alive"))[0].startswith("SIP/2.0 200")
+
+
+def test_merged_request_is_482(sip_rig):
+    first = request("INVITE", call_id="merge", body=SDP_PCMU, uri="sip:7003@127.0.0.1")
+    second = first.replace(b"branch=z9hG4bKmerge1INVITE", b"branch=z9hG4bKother")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        got = sip_rig.udp(first, sock=s, want=2)  # 100 Trying, 180 Ringing
+        assert [_status(r) for r in got] == [100, 180]
+        r = sip_rig.udp(second, sock=s)
+        assert _status(r[0]) == 482
+        cancel = request("CANCEL", call_id="merge", uri="sip:7003@127.0.0.1").replace(
+            b"z9hG4bKmerge1CANCEL", b"z9hG4bKmerge1INVITE")
+        got = sip_rig.udp(cancel, sock=s, want=2)
+        assert sorted(_status(x) for x in got) == [200, 487]
+
+
+def test_register_with_an_unknown_nonce_is_stale(sip_rig):
+    auth = ('Authorization: Digest username="1000", realm="127.0.0.1", nonce="not-ours", '
+            'uri="sip:127.0.0.1", response="00000000000000000000000000000000", algorithm=MD5')
+    r = sip_rig.udp(request("REGISTER", call_id="stale", uri="sip:127.0.0.1", extra=auth))[0]
+    assert _status(r) == 401 and "stale=true" in r and 'qop="auth"' in r

@@ -24,7 +24,8 @@ def _gw(name, port, password="1234", extra=""):
 
 
 def test_two_daemons_gateway_registers_and_calls_both_ways(tmp_path):
-    base_b = start_rig(tmp_path, name="b")
+    # B challenges calls (auth-calls): A answers the 407 with the gateway's credentials.
+    base_b = start_rig(tmp_path, {"auth-calls": "true"}, name="b")
     with running_switch(base_b, MODULES) as sw_b:
         b = Rig(sw_b, base_b)
         base_a = start_rig(tmp_path, name="a", gateways=_gw("to_b", b.port, extra='<param name="ping" value="5"/>'))
@@ -38,12 +39,14 @@ def test_two_daemons_gateway_registers_and_calls_both_ways(tmp_path):
             dom = sw_b.globals.get("domain")
             assert sw_b.api_execute(f"sofia_contact 1000@{dom}").startswith(
                 f"sofia/internal/sip:gw+to_b@127.0.0.1:{a.port}")
-            # A → B through the gateway (B routes 7002: answer, park).
-            uuid, out = originate(sw_a, "sofia/gateway/to_b/7002 &park()")
+            # A → B through the gateway; B authenticates 1000, whose user_context is
+            # default, where 9196 answers (echo).
+            uuid, out = originate(sw_a, "sofia/gateway/to_b/9196 &park()")
             assert uuid, out
             a.events.wait("CHANNEL_ANSWER", uuid)
             b_in = b.events.wait("CHANNEL_ANSWER")[-1]
-            assert b_in.get_header("Caller-Destination-Number") == "7002"
+            assert b_in.get_header("Caller-Destination-Number") == "9196"
+            assert b_in.get_header("variable_sip_authorized") == "true"
             sw_a.api_execute(f"uuid_kill {uuid}")
             b.events.wait("CHANNEL_HANGUP_COMPLETE", b_in.get_header("Unique-ID"))
             # B → A through the registration (A maps gw+to_b to the extension 7002).

@@ -470,3 +470,100 @@ def test_sipp_g711a_pcap_reaches_the_port(sw, peer):
         assert st.lost_in == 0 and st.unknown_in == 0
     finally:
         st.close()
+
+
+def test_a_16khz_port_is_resampled_both_ways(sw, peer):
+    uuid, out = originate(sw, "{fsd_media_rate=16000}null/wide &park()")
+    assert uuid, out
+    s = sw.sessions[uuid]
+    assert wait_until(lambda: s.media is not None and s.answered())
+    assert s.media.rate == 16000
+    st = RtpStream(s)
+    try:
+        st.start(H.negotiated_for(peer))
+        frames: list[np.ndarray] = []
+        pull = s.media._pull
+
+        def spy():
+            f = pull()
+            if f is not None:
+                frames.append(f.copy())
+            return f
+
+        s.media.set_pull_source(spy)
+        peer.send_audio(("127.0.0.1", st.local_port), H.tone(1000, 0.8))
+        assert wait_until(lambda: len(frames) >= 30)
+        heard = np.concatenate(frames)
+        assert len(frames[0]) == 320 and abs(H.dominant_freq(heard[1600:], 16000) - 1000) < 20
+        peer.drain()
+        peer.received.clear()
+        s.media.play_samples(H.tone(2500, 0.5, rate=16000))
+        assert peer.recv_until(lambda r: len(r) >= 20)
+        sent = peer.audio(0)
+        assert {len(r.payload) for r in peer.received if r.pt == 0} == {160}
+        assert abs(H.dominant_freq(sent[800:3200]) - 2500) < 30
+    finally:
+        st.close()
+
+
+def test_stale_packets_before_start_are_dropped(sw, peer):
+    s = parked(sw)
+    st = RtpStream(s)
+    try:
+        for _ in range(30):
+            peer.send(("127.0.0.1", st.local_port), 0, b"\xff" * 160)
+        st.start(H.negotiated_for(peer))
+        assert peer.recv_until(lambda r: len(r) >= 5)
+        assert st.packets_in == 0
+    finally:
+        st.close()
+
+
+def test_stream_options_from_channel_variables(sw):
+    from fsd_modules.mod_sofia_lite.rtp import stream_options
+    s = parked(sw)
+    assert stream_options(s, 30, None) == {"timeout_sec": 30.0, "hold_timeout_sec": None,
+                                           "auto_adjust": True}
+    s.set_variable("rtp_timeout_sec", "5")
+    s.set_variable("rtp_hold_timeout_sec", "50")
+    assert stream_options(s, 30)["timeout_sec"] == 5.0
+    s.set_variable("media_timeout", "2500")
+    s.set_variable("media_hold_timeout", "bogus")
+    s.set_variable("disable_rtp_auto_adjust", "true")
+    s.set_variable("rtp_auto_adjust_threshold", "3")
+    o = stream_options(s, 30, 300)
+    assert o == {"timeout_sec": 2.5, "hold_timeout_sec": 50.0, "auto_adjust": False,
+                 "auto_adjust_threshold": 3}
+    st = RtpStream(s, **o)
+    assert st.timeout_sec == 2.5 and not st.auto_adjust and st.auto_adjust_threshold == 3
+    st.close()
+
+
+def test_a_packet_flood_is_bounded_and_the_call_goes_on(sw, peer):
+    s = parked(sw)
+    st = RtpStream(s)
+    try:
+        st.start(H.negotiated_for(peer))
+        to = ("127.0.0.1", st.local_port)
+        for i in range(3000):  # a burst far faster than real time, random timestamps
+            peer.send(to, 0, b"\x7f" * 160, ts=(i * 7919) & 0xFFFFFFFF)
+        assert wait_until(lambda: st.packets_in >= 200, 5)
+        assert len(st._jb._packets) <= 4 * st._jb.max_frames
+        peer.ssrc ^= 0xFFFF  # a new source, as after a transfer upstream
+        peer.ts += 10 ** 6
+        frames: list[np.ndarray] = []
+        pull = s.media._pull
+
+        def spy():
+            f = pull()
+            if f is not None:
+                frames.append(f.copy())
+            return f
+
+        s.media.set_pull_source(spy)
+        peer.send_audio(to, H.tone(700, 0.6))
+        assert wait_until(lambda: len(frames) >= 20)
+        assert any(abs(H.dominant_freq(f) - 700) < 60 for f in frames[-10:] if f.any())
+        assert s.hangup_cause is None
+    finally:
+        st.close()

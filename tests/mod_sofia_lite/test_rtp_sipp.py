@@ -375,3 +375,69 @@ def test_bridge_to_a_sipp_uas_carries_its_pcap_to_the_caller(tmp_path):
             proc.kill()
             proc.wait()
         peer.close()
+
+
+def reinvite(cseq: int, direction: str, media_port: str) -> str:
+    return f"""  <send retrans="500">
+    <![CDATA[
+      INVITE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: "Sipp" <sip:1005@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: {cseq} INVITE
+      Contact: <sip:1005@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 {2353687637 + cseq} IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio {media_port} RTP/AVP 0 101
+      a=rtpmap:101 telephone-event/8000
+      a={direction}
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="200"/>
+  <send>
+    <![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: "Sipp" <sip:1005@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: {cseq} ACK
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <pause milliseconds="700"/>
+"""
+
+
+def test_reinvite_hold_stops_rtp_and_resume_continues_the_stream(rig, tmp_path):
+    peer = H.Peer()
+    try:
+        mp = str(peer.port)
+        middle = ('  <pause milliseconds="600"/>\n' + reinvite(2, "sendonly", mp)
+                  + reinvite(3, "sendrecv", mp))
+        rig.sipp(scenario(tmp_path, "hold", media_port=mp, middle=middle,
+                          ending=SEND_BYE.replace("CSeq: 2 BYE", "CSeq: 4 BYE")), "7104")
+        peer.recv_until(lambda r: False, 0.1)
+        pk = [r for r in peer.received if r.pt == 0]
+        # Packets were read after the call, so the gap shows in the RTP clock: while held
+        # nothing was sent but the timestamp kept counting (~700 ms = 5600 samples).
+        jumps = [((b.ts - a.ts) & 0xFFFFFFFF, a, b) for a, b in zip(pk, pk[1:], strict=False)]
+        jump, before, after = max(jumps, key=lambda g: g[0])
+        assert jump >= 8000 * 0.4, jump
+        assert sum(1 for j, _, _ in jumps if j != 160) == 1  # one pause, otherwise 20 ms steps
+        assert after.marker and after.ssrc == before.ssrc
+        assert (after.seq - before.seq) & 0xFFFF == 1
+        rig.events.wait("CHANNEL_HOLD")
+        rig.events.wait("CHANNEL_UNHOLD")
+    finally:
+        peer.close()

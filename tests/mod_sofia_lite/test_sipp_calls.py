@@ -74,3 +74,69 @@ def test_sofia_status(sip_rig):
     info = sip_rig.sw.api_execute("sofia status profile internal")
     assert "Context          \tsip_test" in info
     assert wait_until(lambda: True)
+
+
+def test_lua_ivr_branches_on_rfc2833_digits_from_sipp(sip_rig):
+    for digit, branch in (("5", "five"), ("3", "other")):
+        sip_rig.sipp("uac_dtmf.xml", "7007", subs={"digit": digit})
+        ev = _hangup_vars(sip_rig)
+        assert ev.get_header("variable_ivr_digit") == digit
+        assert ev.get_header("variable_ivr_branch") == branch
+        assert ev.get_header("variable_ivr_caller") == "1005"
+        sip_rig.events.events.clear()
+
+
+def test_info_dtmf_relay_reaches_the_ivr(sip_rig):
+    sip_rig.sipp("uac_info.xml", "7007")
+    ev = _hangup_vars(sip_rig)
+    assert ev.get_header("variable_ivr_digit") == "5"
+
+
+_BYE_TAIL = """<pause milliseconds="200"/>
+  <send retrans="500"><![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:1000@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 3 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]></send>
+  <recv response="200"/>"""
+
+
+def test_auth_calls_challenges_then_accepts_with_directory_data(tmp_path):
+    import shutil
+
+    from fsd.testing import running_switch
+
+    from .conftest import MODULES, Rig, start_rig
+
+    if shutil.which("sipp") is None:
+        import pytest
+
+        pytest.skip("sipp is not installed")
+    base = start_rig(tmp_path, {"auth-calls": "true"})
+    with running_switch(base, MODULES) as sw:
+        rig = Rig(sw, base)
+        # Authenticated: the call routes in the user's user_context (default), not sip_test.
+        rig.sipp("uac_auth.xml", "9196", subs={"user": "1000", "pw": "1234", "want": "200",
+                                               "tail": _BYE_TAIL})
+        ev = _hangup_vars(rig)
+        assert ev.get_header("variable_sip_authorized") == "true"
+        assert ev.get_header("variable_sip_auth_username") == "1000"
+        assert ev.get_header("variable_effective_caller_id_name") == "Extension 1000"
+        assert ev.get_header("Caller-Context") == "default"
+        rig.sipp("uac_auth.xml", "7001", subs={"user": "1001", "pw": "bad", "want": "403",
+                                               "tail": ""})
+        assert rig.udp(b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:PORT;branch=z9hG4bKo\r\n"
+                       b"From: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\n"
+                       b"Content-Length: 0\r\n\r\n")[0].startswith("SIP/2.0 200")
+
+
+def test_call_over_tcp(sip_rig):
+    sip_rig.sipp("uac_answered.xml", "7001", extra=["-t", "t1"])
+    ev = _hangup_vars(sip_rig)
+    assert ev.get_header("variable_sip_via_protocol") == "tcp"
+    sip_rig.sipp("options.xml", "ping", extra=["-t", "t1"])

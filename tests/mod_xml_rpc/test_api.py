@@ -228,3 +228,17 @@ def test_show_channels_is_html_on_api(client, sw):
     finally:
         sw.api_execute(f"uuid_kill {a}")
     assert wait_until(lambda: not sw.sessions)
+
+
+def test_refresh_adds_a_meta_refresh_to_html_pages(client):
+    r = client.get("/webapi/status?&refresh=5")
+    tag = '<META HTTP-EQUIV=REFRESH CONTENT="5; URL=/webapi/status?&amp;refresh=5">\n'
+    assert r.text.count(tag) == 1, r.text
+    assert tag in client.get("/api/status?&refresh=5").text.replace("/api/", "/webapi/")
+    show = client.get("/webapi/show?channels%20&refresh=2").text
+    assert show.count("<META HTTP-EQUIV=REFRESH CONTENT=\"2; URL=") == 1
+    # only where the command allows it and the reply is HTML
+    assert "META" not in client.get("/txtapi/status?&refresh=5").text
+    assert "META" not in client.get("/webapi/version?&refresh=5").text
+    assert "META" not in client.get("/webapi/status?&refresh=0").text
+    assert "META" not in client.get('/webapi/status?&refresh="><script>').text

@@ -73,3 +73,19 @@ def test_503_while_shutting_down(tmp_path):
             sw.globals.set("hold_release", "1")
             stopper.join(15)
         assert not stopper.is_alive()
+
+
+def test_unload_over_http_then_load_again(tmp_path):
+    """``unload mod_xml_rpc`` asked over HTTP runs in the background (as FreeSWITCH does), the
+    listener closes; ``load`` brings it back on a fresh port."""
+    from fsd_modules.mod_xml_rpc import bound_address
+
+    with running_switch(tmp_path, MODULES) as sw:
+        c = Client(*bound_address(sw))
+        r = c.get("/txtapi/unload?mod_xml_rpc")
+        assert r.status == 200 and r.text.startswith("+OK Job-UUID: ")
+        assert wait_until(lambda: "mod_xml_rpc" not in sw.modules.loaded, 10)
+        assert bound_address(sw) is None
+        assert sw.api_execute("load mod_xml_rpc").startswith("+OK")
+        again = Client(*bound_address(sw))
+        assert again.get("/health").status == 200

@@ -145,3 +145,20 @@ def test_huge_chunked_body_is_413(client):
             pass
     assert data.startswith(b"HTTP/1.1 413"), data[:100]
     assert client.get("/txtapi/version").status == 200
+
+
+def test_malformed_forms_still_run_the_page(client):
+    # a multipart body without its boundary, one cut short, bad %-escapes, binary bytes
+    cases = [
+        (b"--nope\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx", "multipart/form-data"),
+        (b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated",
+         "multipart/form-data; boundary=b"),
+        (b"a=%zz&b=%E9%&name=%00", "application/x-www-form-urlencoded"),
+        (bytes(range(256)), "application/x-www-form-urlencoded"),
+    ]
+    for body, ctype in cases:
+        r = client.get("/api/lua?web/echo.lua", data=body, headers={"Content-Type": ctype})
+        assert r.status == 200, ctype
+        assert "http-method=POST\n" in r.text and f"body-length={len(body)}\n" in r.text
+    r = client.get("/api/lua?web/echo.lua%20&a=%zz&b=%C3%A9")
+    assert "a=%zz\n" in r.text and "b=\u00e9\n" in r.text

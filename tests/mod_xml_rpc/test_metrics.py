@@ -149,3 +149,44 @@ def test_registry_is_per_switch(client):
 
     names = {m.name for m in REGISTRY.collect()}
     assert "fsd_sessions" not in names  # nothing of fsd on the process-wide registry
+
+
+class _BrokenMetrics:
+    """A module whose fsd_metrics hook raises."""
+
+    import fsd as _fsd
+
+    @staticmethod
+    @_fsd.hookimpl
+    def fsd_metrics(switch):
+        raise RuntimeError("metrics hook broken on purpose")
+
+
+def test_a_failing_module_hook_leaves_the_others(client, sw):
+    sw.modules.pm.register(_BrokenMetrics, name="broken_metrics_test")
+    try:
+        m = scrape(client)
+        assert "fsd_sessions" in m and "fsd_esl_listeners" in m
+    finally:
+        sw.modules.pm.unregister(name="broken_metrics_test")
+
+
+def test_config_names():
+    from fsd_modules.mod_xml_rpc.config import HttpSettings
+    from lxml import etree
+
+    cfg = etree.fromstring(
+        '<configuration name="xml_rpc.conf"><settings>'
+        '<param name="http-port" value="0"/><param name="listen-ip" value="::1"/>'
+        '<param name="realm" value="r"/><param name="user" value="u"/>'
+        '<param name="pass" value="p"/><param name="auth-users" value="false"/>'
+        '<param name="default-domain" value="d"/><param name="max-body-size" value="10"/>'
+        '<param name="auth-realm" value=""/></settings></configuration>')
+    s = HttpSettings.from_xml(cfg)
+    assert (s.port, s.listen_ip, s.realm, s.user, s.password) == (0, "::1", "r", "u", "p")
+    assert s.auth_users is False and s.default_domain == "d" and s.max_body_size == 10
+    # FreeSWITCH keeps user and pass only with a realm: without one nothing asks for auth
+    bare = etree.fromstring('<configuration><settings><param name="auth-user" value="u"/>'
+                            '<param name="auth-pass" value="p"/></settings></configuration>')
+    s = HttpSettings.from_xml(bare)
+    assert not s.auth_required and s.user == "" and s.port == 8080

@@ -1,0 +1,162 @@
+"""Inbound INVITEs: admission (digest with auth-calls, codec match, the session limit),
+the caller profile and variables, the session's start; and the caller's CANCEL.
+
+``inbound_invite`` and ``cancel_from_peer`` run on the loop; ``admit`` on the call's worker
+(it may look users up in the directory and creates the session)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import TYPE_CHECKING
+
+from fsd.caller_profile import CallerProfile
+from fsd.log import DEBUG, INFO, log
+from fsd.session import Session, SessionError
+
+from .call import SipCall
+from .message import NameAddr, SipUri
+from .transaction import ServerTransaction
+from .variables import inbound_variables
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .ua import Stack
+
+
+def inbound_invite(stack: Stack, tx: ServerTransaction) -> None:
+    msg = tx.request
+    if not msg.get("Contact"):
+        tx.reply(400, "Missing Contact Header")
+        return
+    if stack.over_rate():
+        tx.reply(503, "Maximum Calls In Progress", [("Retry-After", "300")])
+        return
+    call = SipCall(stack, "inbound")
+    call.call_id = msg.call_id
+    call.local_tag = tx.to_tag
+    call.remote_tag = msg.from_tag
+    call.remote_cseq = msg.cseq[0]
+    call.invite_tx = tx
+    call.proto = msg.transport
+    call.conn = getattr(msg, "conn", None)
+    frm = NameAddr.parse(msg.get("From") or "")
+    to = NameAddr.parse(msg.get("To") or "")
+    call.remote_uri = f"<{frm.raw_uri}>" if not frm.display else f'"{frm.display}" <{frm.raw_uri}>'
+    call.local_uri = f"<{to.raw_uri}>"
+    call.remote_target = NameAddr.parse(msg.get("Contact") or "").raw_uri
+    call.route_set = list(msg.get_all("Record-Route"))
+    via = msg.top_via
+    if msg.transport == "udp" and via is not None:
+        call.dest = (msg.source[0], msg.source[1] if "rport" in via.params else (via.port or 5060))
+        # In-dialog requests go to the Contact, unless it is unreachable from here.
+        ct = SipUri.parse(call.remote_target)
+        if ct.host and ct.host == msg.source[0]:
+            call.dest = (ct.host, ct.port or 5060)
+    tx.on_cancel = lambda: cancel_from_peer(call)
+    stack.calls[call.key] = call
+    stack.calls_in += 1
+    call.work(admit, call, tx)
+
+
+def cancel_from_peer(self: SipCall) -> None:
+    """The caller's CANCEL (loop): 487 to the INVITE, the channel ends ORIGINATOR_CANCEL."""
+    self.cancelled = True
+    self._loop_send(487, "Request Terminated")
+    self.ended = True
+    self.media.close()
+    s = self.session
+    if s is not None:
+        def cancel() -> None:
+            s.set_variable("sip_hangup_disposition", "recv_cancel")
+            s.set_variable("sip_invite_failure_status", "487")
+            s.set_variable("sip_invite_failure_phrase", "CANCEL")
+            s.hangup("ORIGINATOR_CANCEL")
+        self.work(cancel)
+
+
+def admit(self: SipCall, tx: ServerTransaction) -> None:
+    """Worker thread: authenticate, negotiate, create and start the session."""
+    stack, msg, cfg = self.stack, tx.request, self.stack.cfg
+    loop_reply = self._call_soon
+
+    def refuse(status: int, reason: str = "", headers: list[tuple[str, str]] | None = None) -> None:
+        stack.failed_calls_in += 1
+
+        def send() -> None:
+            self.final_sent = status
+            tx.reply(status, reason, headers)
+            stack.calls.pop(self.key, None)
+        loop_reply(send)
+
+    if self.cancelled:
+        return
+    user_vars: dict[str, str] = {}
+    authorized = False
+    context = cfg.context
+    if cfg.auth_calls or (msg.get("Proxy-Authorization") and not cfg.accept_blind_auth):
+        from .auth import check_request
+
+        res = check_request(stack, msg, "INVITE")
+        if res.status == 407:
+            return refuse(407, "Proxy Authentication Required", [("Proxy-Authenticate", res.challenge)])
+        if res.status:
+            return refuse(res.status, res.reason or "Forbidden")
+        authorized = True
+        user_vars = res.variables
+        context = user_vars.get("user_context") or context
+    frm = NameAddr.parse(msg.get("From") or "")
+    req_uri = SipUri.parse(msg.uri)
+    to = NameAddr.parse(msg.get("To") or "")
+    dest = urllib.parse.unquote(req_uri.user or to.uri.user or frm.uri.user or "service")
+    has_sdp = bool(msg.body) and "sdp" in (msg.get("Content-Type") or "application/sdp").lower()
+    if has_sdp and not self.media.remote_offer(msg.body):
+        stack.failed_calls_in += 1
+
+        def no_codec() -> None:
+            self.final_sent = 488
+            tx.reply(488, "Not Acceptable Here", [("Reason", 'Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"')])
+        loop_reply(no_codec)
+        return
+    if not msg.body:
+        return refuse(480, "Temporarily Unavailable",
+                      [("Reason", 'Q.850;cause=96;text="MANDATORY_IE_MISSING"')])
+    gw = stack.sofia.gateway_for_invite(stack, req_uri)
+    if gw is not None:
+        self.gateway = gw
+        context = gw.cfg.context
+        if req_uri.user.startswith("gw+"):
+            dest = gw.cfg.extension
+        gw.calls_in += 1
+    from_user = frm.uri.user or "nobody"
+    from_host = frm.uri.hostport or "nowhere"
+    cid_name = frm.display or frm.uri.user or "unknown"
+    profile = CallerProfile(
+        username=frm.uri.user, dialplan=cfg.dialplan, caller_id_name=cid_name,
+        caller_id_number=frm.uri.user or "0000000000", ani=frm.uri.user,
+        network_addr=msg.source[0], destination_number=dest, source="mod_sofia",
+        context=context, direction="inbound", logical_direction="inbound")
+    variables = inbound_variables(stack, msg)
+    variables.update(user_vars)
+    if authorized:
+        variables["sip_authorized"] = "true"
+    if gw is not None:
+        variables["sip_gateway"] = gw.cfg.name
+        variables.update(gw.cfg.variables_in)
+    variables.update(self.media.variables())
+    variables["endpoint_disposition"] = "RECEIVED"
+    name = f"sofia/{cfg.name}/{from_user}@{from_host}".split(";")[0]
+    try:
+        session = Session.create(stack.switch, name=name, direction="inbound", profile=profile,
+                                 tech=self, variables=variables, endpoint_name="sofia")
+    except SessionError as e:
+        log(INFO, f"refusing INVITE {msg.call_id}: {e}")
+        return refuse(503, "Maximum Calls In Progress", [("Retry-After", "300")])
+    self.session = session
+    for k in ("effective_caller_id_name", "effective_caller_id_number"):
+        if user_vars.get(k):
+            session.set_variable(k, user_vars[k])
+    if self.cancelled:
+        session.hangup("ORIGINATOR_CANCEL")
+        return
+    loop_reply(self._loop_send, 100, "Trying")
+    log(DEBUG, f"inbound SIP call {msg.call_id} → {dest}@{context}")
+    session.start("CS_ROUTING")
