@@ -32,6 +32,20 @@ DIALPLAN = """<include><context name="t">
   <action application="park"/>
 </condition></extension>
 @@APPS@@
+<extension name="ringer"><condition field="destination_number" expression="^ringer$">
+  <action application="answer"/>
+  <action application="bridge" data="{originate_timeout=30}loopback/ringing/t"/>
+  <action application="set" data="ringer_after=1"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="ringing"><condition field="destination_number" expression="^ringing$">
+  <action application="ring_ready"/>
+  <action application="park"/>
+</condition></extension>
+<extension name="answerer"><condition field="destination_number" expression="^answerer$">
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
 <extension name="park"><condition field="destination_number" expression="^park$">
   <action application="answer"/>
   <action application="park"/>

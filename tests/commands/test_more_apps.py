@@ -203,3 +203,67 @@ def test_ivr_menu_from_ivr_conf(daemon):
     a, b = daemon.app("ivr", "no_such_menu")
     assert daemon.var(b, "ivr_menu_status") == "_undef_"
     daemon.kill(a)
+
+
+def _ringing_leg_of(daemon, uuid):
+    for s in list(daemon.sw.sessions.values()):
+        if s.get_variable("originator") == uuid:
+            return s
+    return None
+
+
+def test_intercept_takes_over_a_ringing_call(daemon):
+    # A1 -> B1 runs "bridge loopback/ringing": A2 rings (B2 never answers)
+    a1, b1, _ = daemon.call("ringer")
+    assert wait_until(lambda: _ringing_leg_of(daemon, b1) is not None)
+    ringing = _ringing_leg_of(daemon, b1)
+    c_a, c_b = daemon.app("intercept", b1, wait=False)
+    assert wait_until(lambda: daemon.sw.sessions[b1].peer is not None
+                      and daemon.sw.sessions[b1].peer.uuid == c_b, 10)
+    assert daemon.gone(ringing.uuid)
+    assert ringing.hangup_cause == "PICKED_OFF"
+    assert daemon.var(c_b, "intercepted_uuid") == b1
+    daemon.kill(a1, c_a)
+
+
+def test_intercept_unknown_uuid_goes_on(daemon):
+    a, b = daemon.app("intercept", "no-such-uuid")
+    assert daemon.var(b, "intercepted_uuid") == "_undef_"
+    daemon.kill(a)
+
+
+def test_eavesdrop_hears_the_other_call(daemon):
+    import numpy as np
+
+    ta, tb, _ = daemon.call("answerer")
+    daemon.api(f"uuid_broadcast {ta} tone_stream://%(20000,0,600) aleg")
+    ea, eb = daemon.app("eavesdrop", tb, wait=False)
+    port = lambda: daemon.sw.sessions[eb].media  # noqa: E731
+
+    assert wait_until(lambda: np.abs(port().last_write).mean() > 500, 10)
+    daemon.kill(ta)
+    # the target hung up: the eavesdrop ends and the dialplan goes on
+    assert daemon.wait_var(eb, "app_done", timeout=10) == "1"
+    assert daemon.var(eb, "eavesdrop_status") == "done"
+    daemon.kill(ea)
+    a, b = daemon.app("eavesdrop", "nosuch")
+    assert daemon.var(b, "eavesdrop_status") == "failed"
+    daemon.kill(a)
+
+
+def test_att_xfer_completes_when_the_transferor_hangs_up(daemon):
+    # the party (pa/pb) talks to the transferor (ta/tb); tb runs att_xfer to "answerer"
+    pa, pb, _ = daemon.call("answerer")
+    ta, tb, _ = daemon.call("park")
+    assert daemon.api(f"uuid_bridge {tb} {pb}") .startswith("+OK")
+    assert wait_until(lambda: daemon.sw.sessions[tb].peer is not None)
+    daemon.api(f"uuid_broadcast {tb} att_xfer::loopback/answerer/t aleg")
+    assert wait_until(lambda: daemon.var(tb, "att_xfer_result") == "success", 10)
+    target = daemon.var(tb, "att_xfer_destination_uuid")
+    assert wait_until(lambda: daemon.sw.sessions[tb].peer is not None
+                      and daemon.sw.sessions[tb].peer.uuid == target, 10)
+    daemon.kill(tb)
+    assert wait_until(lambda: daemon.sw.sessions.get(pb) is not None
+                      and daemon.sw.sessions[pb].peer is not None
+                      and daemon.sw.sessions[pb].peer.uuid == target, 10)
+    daemon.kill(pa, ta, target)
