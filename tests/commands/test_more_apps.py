@@ -281,14 +281,6 @@ def test_loop_playback_and_endless_playback(daemon):
     assert daemon.gone(b)
 
 
-def test_sleep_eat_digits(daemon):
-    a, b = daemon.app("sleep", "200", wait=False)
-    daemon.api(f"uuid_recv_dtmf {b} 5")
-    assert daemon.wait_var(b, "app_done") == "1"
-    assert daemon.sw.sessions[b].has_dtmf()      # kept queued by default
-    daemon.kill(a)
-
-
 def test_chat_app_reports_failure_and_goes_on(daemon):
     a, b = daemon.app("chat", "sip|1000@x|1001@x|hello")
     assert daemon.var(b, "app_done") == "1"
