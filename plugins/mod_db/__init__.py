@@ -11,6 +11,7 @@ is kept in module globals: each loaded instance owns its pools in ``module.state
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import fsd
@@ -22,7 +23,13 @@ from .coredb import CoreDb
 from .coredb_schema import WANTED
 from .dsn import DsnError, parse_dsn
 from .handle import DbHandle
-from .pool import DEFAULT_MAX_HANDLES, DEFAULT_TIMEOUT, DbManager
+from .pool import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_DSNS,
+    DEFAULT_MAX_HANDLES,
+    DEFAULT_TIMEOUT,
+    DbManager,
+)
 
 __all__ = ["CoreDb", "DbHandle", "DbManager", "DbService"]
 
@@ -37,8 +44,9 @@ class DbService:
         self.coredb: CoreDb | None = None
 
     def connect(self, dsn: str, user: str | None = None, password: str | None = None, *,
-                owner: Any = None) -> DbHandle:
-        return DbHandle(self.manager, dsn or "", user or None, password or None, owner=owner)
+                owner: Any = None, cancel: threading.Event | None = None) -> DbHandle:
+        return DbHandle(self.manager, dsn or "", user or None, password or None, owner=owner,
+                        cancel=cancel)
 
     def release_owner(self, owner: Any) -> None:
         self.manager.release_owner(owner)
@@ -108,6 +116,9 @@ def fsd_module_load(module: Any) -> None:
         pool_sizes=read_pool_sizes(cfg),
         auto_clear_sql=is_true(settings.get("auto-clear-sql"), True),
         auto_create_schemas=is_true(settings.get("auto-create-schemas"), True),
+        idle_timeout=float(_int_setting(settings, "db-idle-timeout", int(DEFAULT_IDLE_TIMEOUT),
+                                        0, 86400)),
+        max_dsns=_int_setting(settings, "db-max-dsns", DEFAULT_MAX_DSNS, 1, 100000),
     )
     service = DbService(manager)
     module.state["manager"] = manager
