@@ -141,6 +141,16 @@ class CoreApis:
                 for kind, names in (("api", mi.apis), ("application", mi.applications),
                                     ("endpoint", mi.endpoints), ("dialplan", mi.dialplans)):
                     rows += [(kind, n, mname) for n in names]
+        elif what == "status":
+            self.status("", session, stream)
+            return None
+        elif what == "detailed_bridged_calls":
+            from fsd_modules.mod_commands.channel_rows import show_channels
+
+            show_channels(sw, "bridged_calls", words[1:], fmt, delim, stream)
+            return None
+        elif (more := _show_more(sw, what, words)) is not None:
+            cols, rows = more
         else:
             stream.write("-USAGE: show codec|endpoint|application|api|dialplan|file|timer|calls "
                          "[count]|channels [count|like <match string>]|calls|detailed_calls|"
@@ -346,6 +356,12 @@ def _idle_cpu() -> float:
         return max(0.0, 100.0 - psutil.cpu_percent(interval=None))
     except Exception:
         return 0.0
+
+
+def _show_more(sw: Any, what: str, words: list[str]) -> Any:
+    from fsd_modules.mod_commands.show_more import show_more
+
+    return show_more(sw, what, words)
 
 
 def _request_shutdown(switch: Switch) -> None:

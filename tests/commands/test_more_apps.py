@@ -267,3 +267,21 @@ def test_att_xfer_completes_when_the_transferor_hangs_up(daemon):
                       and daemon.sw.sessions[pb].peer is not None
                       and daemon.sw.sessions[pb].peer.uuid == target, 10)
     daemon.kill(pa, ta, target)
+
+
+def test_loop_playback_and_endless_playback(daemon):
+    events = EventLog(daemon.sw)
+    a, b = daemon.app("loop_playback", "+3 silence_stream://60")
+    assert len(events.wait("PLAYBACK_STOP", b)) == 3 or wait_until(
+        lambda: len(events.of("PLAYBACK_STOP", b)) == 3)
+    daemon.kill(a)
+    a, b = daemon.app("endless_playback", "silence_stream://40", wait=False)
+    assert wait_until(lambda: len(events.of("PLAYBACK_STOP", b)) >= 3, 10)
+    daemon.kill(a)
+    assert daemon.gone(b)
+
+
+def test_chat_app_reports_failure_and_goes_on(daemon):
+    a, b = daemon.app("chat", "sip|1000@x|1001@x|hello")
+    assert daemon.var(b, "app_done") == "1"
+    daemon.kill(a)
