@@ -16,6 +16,7 @@ from typing import Any
 
 import fsd
 from fsd.log import ERR, INFO, log
+from fsd.numbers import to_int
 from fsd.services import DATABASE
 from fsd.truth import is_true
 
@@ -56,10 +57,7 @@ def _int_setting(settings: dict, name: str, default: int, low: int, high: int) -
     raw = settings.get(name)
     if raw in (None, ""):
         return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = low - 1
+    value = to_int(str(raw), low - 1)  # ASCII digits only: "٣" is not 3 here
     if low <= value <= high:
         return value
     log(ERR, f"{name} must be between {low} and {high}")
