@@ -92,7 +92,13 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
     user_vars: dict[str, str] = {}
     authorized = False
     context = cfg.context
-    if cfg.auth_calls or (msg.get("Proxy-Authorization") and not cfg.accept_blind_auth):
+    from .inbound_acl import acl_allows
+
+    trusted = acl_allows(stack, msg.source[0])
+    if trusted is False and not cfg.auth_calls:
+        return refuse(403, "Forbidden")
+    if (cfg.auth_calls and not trusted) or (msg.get("Proxy-Authorization")
+                                             and not cfg.accept_blind_auth):
         from .auth import check_request
 
         res = check_request(stack, msg, "INVITE")
