@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -137,39 +138,29 @@ class ModuleManager:
         """Call a broadcast hook on every loaded module, each on its own: one raising is
         logged with its module's name and the others still run.  Returns the non-``None``
         results in pluggy's order (last registered first)."""
-        results: list[Any] = []
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-            if impl.hookwrapper or impl.wrapper:
-                continue  # wrappers are not part of fsd's contract
-            try:
-                res = impl.function(*[self._arg(impl, a, kwargs) for a in impl.argnames])
-            except Exception as e:
-                log(ERR, f"module {impl.plugin_name}: hook {hook_name} failed: "
-                         f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
-                continue
-            if res is not None:
-                results.append(res)
-        return results
-
-    def _arg(self, impl: Any, name: str, kwargs: dict[str, Any]) -> Any:
-        # ``module`` is each implementation's own ModuleInterface, not a shared argument
-        return self.loaded.get(impl.plugin_name) if name == "module" else kwargs[name]
+        return list(self._results(hook_name, kwargs))
 
     def first_result(self, hook_name: str, **kwargs: Any) -> Any:
         """Call a ``firstresult`` hook: modules in turn until one returns non-``None``.  A
         module raising is logged with its name and the next one is asked."""
+        return next(self._results(hook_name, kwargs), None)
+
+    def _results(self, hook_name: str, kwargs: dict[str, Any]) -> Iterator[Any]:
+        """Each implementation's non-``None`` result, lazily, in pluggy's call order."""
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             if impl.hookwrapper or impl.wrapper:
                 continue  # wrappers are not part of fsd's contract
+            # ``module`` is each implementation's own ModuleInterface, not a shared argument
+            args = [self.loaded.get(impl.plugin_name) if a == "module" else kwargs[a]
+                    for a in impl.argnames]
             try:
-                res = impl.function(*[self._arg(impl, a, kwargs) for a in impl.argnames])
+                res = impl.function(*args)
             except Exception as e:
                 log(ERR, f"module {impl.plugin_name}: hook {hook_name} failed: "
                          f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
                 continue
             if res is not None:
-                return res
-        return None
+                yield res
 
     def _fire_interfaces(self, event_name: str, mi: ModuleInterface) -> None:
         from fsd.events import Event

@@ -64,6 +64,8 @@ def cancel_from_peer(self: SipCall) -> None:
     self.ended = True
     self.media.close()
     s = self.session
+    if s is None:
+        self._loop_forget()  # admission sees the flag and stops
     if s is not None:
         def cancel() -> None:
             s.set_variable("sip_hangup_disposition", "recv_cancel")
@@ -114,6 +116,7 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
         def no_codec() -> None:
             self.final_sent = 488
             tx.reply(488, "Not Acceptable Here", [("Reason", 'Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"')])
+            stack.calls.pop(self.key, None)
         loop_reply(no_codec)
         return
     if not msg.body:

@@ -72,6 +72,15 @@ DIALPLAN = """<include>
         <action application="record" data="$${recordings_dir}/sip_in.wav 10"/>
       </condition>
     </extension>
+    <extension name="custom_reply_headers">
+      <condition field="destination_number" expression="^7009$">
+        <action application="set" data="sip_ph_X-Early=1"/>
+        <action application="pre_answer"/>
+        <action application="set" data="sip_rh_X-Final=2"/>
+        <action application="answer"/>
+        <action application="park"/>
+      </condition>
+    </extension>
     <extension name="bridge_out">
       <condition field="destination_number" expression="^8(\\d+)$">
         <action application="bridge" data="${bridge_target}"/>

@@ -132,3 +132,55 @@ def test_register_with_an_unknown_nonce_is_stale(sip_rig):
             'uri="sip:127.0.0.1", response="00000000000000000000000000000000", algorithm=MD5')
     r = sip_rig.udp(request("REGISTER", call_id="stale", uri="sip:127.0.0.1", extra=auth))[0]
     assert _status(r) == 401 and "stale=true" in r and 'qop="auth"' in r
+
+
+def test_200_is_retransmitted_until_the_ack_then_bye(tmp_path):
+    # T1 = 50 ms: the 200 goes out at 0, 50, 150, 350… ms; with no ACK by 64·T1 the call
+    # ends with a BYE (RECOVERY_ON_TIMER_EXPIRE).
+    base = start_rig(tmp_path, {"timer-T1": "50", "timer-T2": "400"})
+    with running_switch(base, MODULES) as sw:
+        rig = Rig(sw, base)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            got = rig.udp(request("INVITE", call_id="noack", body=SDP_PCMU, uri="sip:7002@127.0.0.1"),
+                          sock=s, want=1, timeout=5)
+            while not got[-1].startswith("BYE ") and len(got) < 40:
+                more = recv_replies(s, 1, 10)
+                assert more, [g.split("\r\n", 1)[0] for g in got]
+                got += more
+        firsts = [r.split("\r\n", 1)[0] for r in got]
+        assert firsts[0] == "SIP/2.0 100 Trying"
+        oks = [r for r in got if r.startswith("SIP/2.0 200")]
+        assert len(oks) >= 4 and len(set(oks)) == 1
+        assert any(f.startswith("BYE ") for f in firsts)
+        ev = rig.events.wait("CHANNEL_HANGUP_COMPLETE")[-1]
+        assert ev.get_header("Hangup-Cause") == "RECOVERY_ON_TIMER_EXPIRE"
+
+
+def test_refusal_is_retransmitted_until_the_ack(tmp_path):
+    base = start_rig(tmp_path, {"timer-T1": "50", "timer-T2": "400"})
+    with running_switch(base, MODULES) as sw:
+        rig = Rig(sw, base)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            got = rig.udp(request("INVITE", call_id="busy", body=SDP_PCMU, uri="sip:7005@127.0.0.1"),
+                          sock=s, want=4, timeout=5)
+            busy = [r for r in got if r.startswith("SIP/2.0 486")]
+            assert len(busy) >= 2 and "Reason: Q.850;cause=17;text=\"USER_BUSY\"" in busy[0]
+            to = [ln for ln in busy[0].split("\r\n") if ln.startswith("To:")][0]
+            ack = request("ACK", call_id="busy", uri="sip:7005@127.0.0.1").replace(
+                b"z9hG4bKbusy1ACK", b"z9hG4bKbusy1INVITE").replace(b"To: <sip:7001@127.0.0.1>", to.encode())
+            s.sendto(ack.replace(b"PORT", str(s.getsockname()[1]).encode()), ("127.0.0.1", rig.port))
+            # After the ACK: nothing more but the answer to our next request.
+            after = rig.udp(request("OPTIONS", call_id="after-ack"), sock=s, want=1)
+            assert after[0].startswith("SIP/2.0 200") and "OPTIONS" in after[0]
+
+
+def test_sip_ph_and_sip_rh_variables_become_response_headers(sip_rig):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        got = sip_rig.udp(request("INVITE", call_id="hdrs", body=SDP_PCMU, uri="sip:7009@127.0.0.1"),
+                          sock=s, want=3)
+    by = {_status(r): r for r in got}
+    assert "X-Early: 1" in by[183] and "application/sdp" in by[183]
+    assert "X-Final: 2" in by[200] and "m=audio" in by[200]

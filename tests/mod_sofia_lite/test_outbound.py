@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fsd.testing import originate
+from fsd.testing import originate, wait_until
 
 from .conftest import Rig
 
@@ -54,8 +54,10 @@ def test_bridge_sipp_to_sipp_through_fsd_with_early_media(sip_rig):
     sip_rig.sw.globals.set("bridge_target", f"sofia/internal/uas@127.0.0.1:{port}")
     sip_rig.sipp("uac_bye.xml", "8123")
     Rig.finish(proc)
-    hcs = sip_rig.events.wait("CHANNEL_HANGUP_COMPLETE")
-    assert any(e.get_header("variable_sip_hangup_disposition") == "recv_bye" for e in hcs)
+    def dispositions():
+        return {e.get_header("variable_sip_hangup_disposition")
+                for e in sip_rig.events.of("CHANNEL_HANGUP_COMPLETE")}
+    assert wait_until(lambda: dispositions() >= {"recv_bye", "send_bye"}, 10), dispositions()
 
 
 def test_reinvite_hold_and_resume(sip_rig):
