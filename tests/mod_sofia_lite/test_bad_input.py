@@ -193,3 +193,24 @@ def test_respond_sends_exactly_that_status(sip_rig):
     ev = sip_rig.events.wait("CHANNEL_HANGUP_COMPLETE")[-1]
     assert ev.get_header("Hangup-Cause") == "CALL_REJECTED"
     assert ev.get_header("variable_sip_term_status") == "403"
+
+
+@pytest.mark.parametrize("extra,name,number,hide,var", [
+    ('Remote-Party-ID: "Bob" <sip:5550001@x>;party=calling;privacy=full;screen=no',
+     "Bob", "5550001", "true", ("variable_sip_cid_type", "rpid")),
+    ('P-Asserted-Identity: "Alice" <sip:5551234@x>\nPrivacy: id',
+     "Alice", "5551234", "true", ("variable_sip_P-Asserted-Identity", "5551234")),
+    ("", "1005", "1005", "false", ("variable_sip_from_user", "1005")),
+])
+def test_caller_id_from_identity_headers(sip_rig, extra, name, number, hide, var):
+    cid = f"cid{number}"
+    sip_rig.udp(request("INVITE", call_id=cid, body=SDP_PCMU, uri="sip:7005@127.0.0.1", extra=extra), want=2)
+    def mine():
+        return [e for e in sip_rig.events.of("CHANNEL_HANGUP_COMPLETE")
+                if e.get_header("variable_sip_call_id") == cid]
+    assert wait_until(mine, 8)
+    ev = mine()[-1]
+    assert ev.get_header("Caller-Caller-ID-Name") == name
+    assert ev.get_header("Caller-Caller-ID-Number") == number
+    assert ev.get_header("Caller-Privacy-Hide-Number") == hide
+    assert ev.get_header(var[0]) == var[1]
