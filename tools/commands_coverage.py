@@ -65,11 +65,6 @@ MISSING_API = {
 }
 MISSING_APP = {
     "acknowledge_call": "not implemented",
-    "bind_digit_action": "needs a DTMF hook in the core",
-    "bind_meta_app": "needs a DTMF hook in the core",
-    "unbind_meta_app": "needs a DTMF hook in the core",
-    "clear_digit_action": "needs a DTMF hook in the core",
-    "digit_action_set_realm": "needs a DTMF hook in the core",
     "block_dtmf": "needs a DTMF hook in the core",
     "unblock_dtmf": "needs a DTMF hook in the core",
     "blind_transfer_ack": "not implemented",
@@ -153,6 +148,8 @@ PARTIAL = {
     "detect_silence": "the optional file is not played",
     "tone_detect": "Goertzel detector, not libteletone",
     "chat": "fsd has no chat endpoint: `Error! Message Not Sent`",
+    "bind_meta_app": "a bridge is paused while the app runs; endpoint/API digits only",
+    "bind_digit_action": "digits not consumed; CHANNEL_DATA event instead of dmachine events",
     "sched_api": "`@` (repeating) runs once",
     "system": "API: only through authenticated ESL/HTTP and scripts, as every API",
     "bg_system": "API: only through authenticated ESL/HTTP and scripts, as every API",

@@ -285,3 +285,50 @@ def test_chat_app_reports_failure_and_goes_on(daemon):
     a, b = daemon.app("chat", "sip|1000@x|1001@x|hello")
     assert daemon.var(b, "app_done") == "1"
     daemon.kill(a)
+
+
+def test_bind_meta_app_on_a_bridged_call(daemon):
+    pa, pb, _ = daemon.call("answerer")
+    ta, tb = daemon.app("bind_meta_app", "1 a s set::meta_ran=yes")
+    s = daemon.sw.sessions[tb]
+    from fsd_modules.mod_dptools import dtmf_bind
+
+    dtmf_bind.bind_meta_app(s, "2 b s set::meta_b=yes")
+    dtmf_bind.bind_meta_app(s, "3 a s1 set::meta_once=${meta_once}x")
+    assert daemon.api(f"uuid_bridge {tb} {pb}").startswith("+OK")
+    assert wait_until(lambda: s.peer is not None and s.peer.uuid == pb)
+    daemon.api(f"uuid_recv_dtmf {tb} *1")
+    assert daemon.wait_var(tb, "meta_ran") == "yes"
+    assert wait_until(lambda: s.peer is not None and s.peer.uuid == pb), "bridge resumed"
+    daemon.api(f"uuid_recv_dtmf {pb} *2")         # the peer's digits (listen b)
+    assert daemon.wait_var(tb, "meta_b") == "yes"
+    daemon.api(f"uuid_recv_dtmf {tb} *3")
+    assert daemon.wait_var(tb, "meta_once") == "x"
+    assert wait_until(lambda: s.peer is not None and s.peer.uuid == pb)
+    daemon.api(f"uuid_recv_dtmf {tb} *3")         # once: gone, digits pass through
+    assert not s.get_private("dtmf_bindings").meta.get("3")
+    dtmf_bind.unbind_meta_app(s, "")
+    assert not s.get_private("dtmf_bindings").meta
+    daemon.kill(pa, ta)
+
+
+def test_bind_meta_app_bad_args(daemon):
+    a, b = daemon.app("bind_meta_app", "12 a s x")
+    assert daemon.sw.sessions[b].get_private("dtmf_bindings") is None
+    daemon.kill(a)
+
+
+def test_bind_digit_action_realms(daemon):
+    a, b = daemon.app("bind_digit_action", "r1,123,exec:set,da=one")
+    s = daemon.sw.sessions[b]
+    from fsd_modules.mod_dptools import dtmf_bind
+
+    dtmf_bind.bind_digit_action(s, "r2,~^9\\d#$,exec:set,da=regex")
+    daemon.api(f"uuid_recv_dtmf {b} 123")
+    assert daemon.wait_var(b, "da") == "one"
+    dtmf_bind.digit_action_set_realm(s, "r2")
+    daemon.api(f"uuid_recv_dtmf {b} 95#")
+    assert daemon.wait_var(b, "da", "regex") == "regex"
+    dtmf_bind.clear_digit_action(s, "all")
+    assert s.get_private("dtmf_bindings").actions == []
+    daemon.kill(a)
