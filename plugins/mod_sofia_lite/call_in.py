@@ -94,7 +94,21 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
     user_vars: dict[str, str] = {}
     authorized = False
     context = cfg.context
-    if cfg.auth_calls or (msg.get("Proxy-Authorization") and not cfg.accept_blind_auth):
+    acl_passed = False
+    for lst, pass_ctx, fail_ctx in stack.inbound_acl:
+        if lst.allows(msg.source[0]):
+            acl_passed = True
+            context = pass_ctx or context
+            if cfg.auth_calls:
+                authorized = True
+                user_vars["sip_acl_authed_by"] = lst.name
+            break
+        if fail_ctx:
+            context = fail_ctx
+        elif not cfg.auth_calls:
+            return refuse(403, "Forbidden")
+    if (cfg.auth_calls and not acl_passed) or \
+            (msg.get("Proxy-Authorization") and not cfg.accept_blind_auth and not authorized):
         from .auth import check_request
 
         res = check_request(stack, msg, "INVITE")
