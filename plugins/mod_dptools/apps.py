@@ -178,6 +178,11 @@ def respond(session: Session, data: str) -> None:
         session.log(WARNING, f"respond: invalid response [{data}]")
         return
     code = int(code_text)
+    reason = data.split(None, 1)[1].strip() if len(data.split(None, 1)) > 1 else ""
+    # An endpoint that speaks a protocol with status codes (SIP) sends exactly this one.
+    send = getattr(session.tech, "respond", None)
+    if send is not None and send(session, code, reason):
+        return
     if code in (180,):
         session.ring_ready()
     elif 100 < code < 200:

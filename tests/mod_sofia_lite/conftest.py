@@ -72,6 +72,11 @@ DIALPLAN = """<include>
         <action application="record" data="$${recordings_dir}/sip_in.wav 10"/>
       </condition>
     </extension>
+    <extension name="respond_403">
+      <condition field="destination_number" expression="^7010$">
+        <action application="respond" data="403 Go Away"/>
+      </condition>
+    </extension>
     <extension name="custom_reply_headers">
       <condition field="destination_number" expression="^7009$">
         <action application="set" data="sip_ph_X-Early=1"/>

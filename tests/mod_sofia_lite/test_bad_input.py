@@ -184,3 +184,12 @@ def test_sip_ph_and_sip_rh_variables_become_response_headers(sip_rig):
     by = {_status(r): r for r in got}
     assert "X-Early: 1" in by[183] and "application/sdp" in by[183]
     assert "X-Final: 2" in by[200] and "m=audio" in by[200]
+
+
+def test_respond_sends_exactly_that_status(sip_rig):
+    got = sip_rig.udp(request("INVITE", call_id="resp", body=SDP_PCMU, uri="sip:7010@127.0.0.1"), want=2)
+    final = [r for r in got if _status(r) >= 200][0]
+    assert final.startswith("SIP/2.0 403 Go Away")
+    ev = sip_rig.events.wait("CHANNEL_HANGUP_COMPLETE")[-1]
+    assert ev.get_header("Hangup-Cause") == "CALL_REJECTED"
+    assert ev.get_header("variable_sip_term_status") == "403"
