@@ -111,7 +111,7 @@ class Daemon:
         return self.api(f"uuid_getvar {uuid} {name}")
 
     def wait_var(self, uuid: str | None, name: str, value: str | None = None,
-                 timeout: float = 5) -> str:
+                 timeout: float = 15) -> str:
         def ok() -> bool:
             v = self.var(uuid, name)
             return v != "_undef_" and not v.startswith("-ERR") and (value is None or v == value)
@@ -123,7 +123,7 @@ class Daemon:
             if u:
                 self.api(f"uuid_kill {u}")
 
-    def gone(self, uuid: str | None, timeout: float = 5) -> bool:
+    def gone(self, uuid: str | None, timeout: float = 15) -> bool:
         return wait_until(lambda: (uuid or "") not in self.sw.sessions, timeout)
 
 

@@ -343,21 +343,21 @@ def _loud(port) -> bool:
 def test_displace_session_mixes_a_tone_into_the_output(daemon):
     a, b = daemon.app("displace_session", "tone_stream://%(20000,0,700) m")
     port = daemon.sw.sessions[b].media
-    assert wait_until(lambda: _loud(port), 5)
+    assert wait_until(lambda: _loud(port), 15)
     from fsd_modules.mod_dptools import displace
 
     displace.stop_displace_session(daemon.sw.sessions[b], "tone_stream://%(20000,0,700)")
-    assert wait_until(lambda: not _loud(port), 5)
+    assert wait_until(lambda: not _loud(port), 15)
     daemon.kill(a)
 
 
 def test_displace_time_limit_and_uuid_displace(daemon):
     a, b = daemon.app("displace_session", "tone_stream://%(20000,0,700) +200")
     port = daemon.sw.sessions[b].media
-    assert wait_until(lambda: _loud(port), 5)
+    assert wait_until(lambda: _loud(port), 15)
     assert wait_until(lambda: not _loud(port) and not port._out_mixers, 5)   # limit reached
     assert daemon.api(f"uuid_displace {b} start tone_stream://%(20000,0,500) 0 mux") == "+OK Success\n"
-    assert wait_until(lambda: _loud(port), 5)
+    assert wait_until(lambda: _loud(port), 15)
     assert daemon.api(f"uuid_displace {b} stop tone_stream://%(20000,0,500)") == "+OK Success\n"
     assert daemon.api(f"uuid_displace {b} stop nothing") == "-ERR Cannot stop displace session!\n"
     assert daemon.api("uuid_displace nosuch start x") == "-ERR Cannot locate session!\n"
