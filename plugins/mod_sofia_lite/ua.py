@@ -62,6 +62,24 @@ class Stack:
         self.started = 0.0
         self.calls_in = self.failed_calls_in = self.calls_out = self.failed_calls_out = 0
         self._sps_window: list[float] = []
+        self.inbound_acl = self._acl(cfg.apply_inbound_acl)
+        self.register_acl = self._acl(cfg.apply_register_acl)
+
+    def _acl(self, specs: list[str]) -> list[tuple[Any, str, str]]:
+        """``acl[:pass_context[:fail_context]]`` → (AccessList, pass ctx, fail ctx)."""
+        from fsd.acl import resolve
+
+        conf = self.switch.config.get_configuration("acl.conf") if self.switch.config else None
+        out = []
+        for spec in specs:
+            name, _, rest = spec.partition(":")
+            pass_ctx, _, fail_ctx = rest.partition(":")
+            lst = resolve(name, conf)
+            if lst is None:
+                log(WARNING, f"profile {self.name}: unknown ACL [{name}] ignored")
+                continue
+            out.append((lst, pass_ctx, fail_ctx))
+        return out
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
