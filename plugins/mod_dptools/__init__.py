@@ -59,6 +59,7 @@ def fsd_module_load(module: ModuleInterface) -> None:
 
     limit_apps.declare(module)
     apps.declare_more(module)
+    apps.declare_small(module)
     media_detect.declare(module)
     ivr_app.declare(module)
     bridge_apps.declare(module)

@@ -62,7 +62,8 @@ APPS = ["hash", "db", "limit", "limit_execute", "limit_hash", "push", "unshift",
         "mkdir", "rename", "bgsystem", "set_zombie_exec", "queue_dtmf", "stop", "multiset", "export",
         "sleep", "playback", "endless_playback", "ivr", "bind_meta_app", "wait_for_silence",
         "detect_silence", "detect_audio", "tone_detect", "stop_tone_detect", "displace_session",
-        "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat", "loop_playback", "bind_digit_action", "unbind_meta_app"]  # noqa: E501
+        "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat", "loop_playback", "bind_digit_action", "unbind_meta_app", "check_acl",
+        "set_name", "hold", "unhold", "send_info", "set_media_stats", "block_dtmf"]  # noqa: E501
 
 
 def _app_extensions(apps: list[str]) -> str:

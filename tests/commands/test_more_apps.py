@@ -384,3 +384,33 @@ def test_three_way_joins_a_call(daemon):
     daemon.kill(pa, ta)
     assert daemon.wait_var(cb, "three_way_status", timeout=10) == "done"
     daemon.kill(ca)
+
+
+def test_small_apps(daemon):
+    events = EventLog(daemon.sw)
+    a, b = daemon.app("check_acl", "127.0.0.1 loopback.auto")
+    assert b in daemon.sw.sessions
+    daemon.kill(a)
+    a, b = daemon.app("check_acl", "8.8.8.8 loopback.auto USER_BUSY", wait=False)
+    assert daemon.gone(b)
+    a, b = daemon.app("set_name", "sofia/internal/renamed")
+    assert daemon.sw.sessions[b].name == "sofia/internal/renamed"
+    daemon.kill(a)
+    for app, what in (("hold", "HOLD"), ("unhold", "UNHOLD"), ("send_info", "INFO")):
+        a, b = daemon.app(app, "x")
+        assert events.wait("CHANNEL_DATA", b, Indication=what)
+        daemon.kill(a)
+    a, b = daemon.app("set_media_stats", "")
+    assert daemon.var(b, "rtp_audio_in_media_packet_count").isdigit()
+    daemon.kill(a)
+    a, b = daemon.app("block_dtmf", "")
+    s = daemon.sw.sessions[b]
+    s.flush_dtmf()
+    daemon.api(f"uuid_recv_dtmf {b} 1")
+    assert not s.has_dtmf()
+    from fsd_modules.mod_dptools import apps
+
+    apps.unblock_dtmf(s, "")
+    daemon.api(f"uuid_recv_dtmf {b} 2")
+    assert wait_until(lambda: s.has_dtmf() or bool(events.of("DTMF", b)), 15)
+    daemon.kill(a)
