@@ -4,6 +4,11 @@ A module is loaded by importing its entry point, registering it with pluggy, and
 its ``fsd_module_load`` hook alone.  Unloading calls ``fsd_module_shutdown``, removes every
 interface the module declared (its :class:`ModuleInterface` remembers them) and unregisters
 it.  MODULE_LOAD / MODULE_UNLOAD events are fired for each interface, as FreeSWITCH does.
+
+``fsd_module_load`` and ``fsd_module_runtime`` run on a thread of their own under
+switch.conf.xml's ``module-load-timeout`` (see :mod:`fsd.hook_timeout`): a load that hangs
+is refused naming the module, and one that calls ``sys.exit`` or raises any
+``BaseException`` is refused with what it raised instead of ending the daemon.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from fsd import hookspecs
+from fsd.hook_timeout import HookTimeout, call_bounded, hook_timeout
 from fsd.log import ERR, INFO, log
 from fsd.module import ModuleInterface, ModuleLoadError
 
@@ -71,12 +77,20 @@ class ModuleManager:
                 raise ModuleLoadError(f"module {name} does not fit the plugin contract: {reason}") from e
             mi = ModuleInterface(name=name, switch=self.switch, plugin=plugin)
             try:
-                self._call_one("fsd_module_load", plugin, module=mi)
-            except Exception as e:
+                call_bounded(name, "fsd_module_load", lambda: self._call_one(
+                    "fsd_module_load", plugin, module=mi), self._timeout(),
+                    on_late_return=mi.remove_interfaces)
+            except BaseException as e:  # noqa: BLE001 - a module's sys.exit names the module
                 mi.remove_interfaces()
                 self.pm.unregister(plugin)
                 if isinstance(e, ModuleLoadError):
                     raise
+                if isinstance(e, HookTimeout):
+                    raise ModuleLoadError(str(e)) from None
+                if not isinstance(e, Exception):
+                    log(ERR, traceback.format_exc())
+                    raise ModuleLoadError(f"module {name} failed to load: it raised "
+                                          f"{type(e).__name__}({e!s}) in fsd_module_load") from None
                 log(ERR, traceback.format_exc())
                 raise ModuleLoadError(f"module {name} failed to load: {type(e).__name__}: {e}") from e
             self.loaded[name] = mi
@@ -105,9 +119,17 @@ class ModuleManager:
         if mi is None:
             return
         try:
-            self._call_one("fsd_module_runtime", mi.plugin, module=mi)
-        except Exception as e:
+            call_bounded(name, "fsd_module_runtime", lambda: self._call_one(
+                "fsd_module_runtime", mi.plugin, module=mi), self._timeout())
+        except HookTimeout as e:
+            # The hook goes on in its thread (as a FreeSWITCH runtime thread would); the
+            # switch does not wait for it.
+            log(ERR, f"{e}; left running, startup goes on")
+        except BaseException as e:  # noqa: BLE001 - a module's sys.exit names the module
             log(ERR, f"module {name} runtime failed: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+
+    def _timeout(self) -> float:
+        return hook_timeout(getattr(self.switch, "settings", None))
 
     def unload(self, name: str) -> None:
         with self._lock:

@@ -49,6 +49,7 @@ def fsd_module_load(module: ModuleInterface) -> None:
     module.add_endpoint("user", user_outgoing)
     from fsd_modules.mod_dptools import (
         bridge_apps,
+        displace,
         dptools_apis,
         dtmf_bind,
         ivr_app,
@@ -58,10 +59,12 @@ def fsd_module_load(module: ModuleInterface) -> None:
 
     limit_apps.declare(module)
     apps.declare_more(module)
+    apps.declare_small(module)
     media_detect.declare(module)
     ivr_app.declare(module)
     bridge_apps.declare(module)
     dtmf_bind.declare(module)
+    displace.declare(module)
     dptools_apis.declare(module)
     try:
         from fsd_modules.mod_dptools import media_apps

@@ -94,3 +94,16 @@ def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
             assert b.events.wait("CHANNEL_ANSWER")[-1].get_header("Caller-Destination-Number") == "7002"
             sw_a.api_execute(f"uuid_kill {uuid}")
             b.events.wait("CHANNEL_HANGUP_COMPLETE")
+
+
+def test_gateway_to_nobody_times_out_on_timer_f_and_fails(tmp_path):
+    from .conftest import free_port
+
+    base_a = start_rig(tmp_path, {"timer-T1": "50"}, name="a", gateways=_gw("dead", free_port()))
+    with running_switch(base_a, MODULES) as sw_a:
+        a = Rig(sw_a, base_a)
+        ev = a.events.wait("CUSTOM", None, timeout=15, Event_Subclass="sofia::gateway_state",
+                           State="FAIL_WAIT")[-1]
+        assert ev.get_header("Gateway") == "dead"
+        failed = a.events.of("CUSTOM", None, Event_Subclass="sofia::gateway_state", State="FAILED")
+        assert failed and failed[-1].get_header("Status") == "408"

@@ -64,3 +64,21 @@ def test_reinvite_hold_and_resume(sip_rig):
     sip_rig.sipp("uac_hold.xml", "7002")
     sip_rig.events.wait("CHANNEL_HOLD")
     sip_rig.events.wait("CHANNEL_UNHOLD")
+
+
+def test_invite_to_nobody_times_out_on_timer_b(tmp_path):
+    # T1 = 50 ms: the INVITE is re-sent (timer A) until 64·T1 = 3.2 s (timer B).
+    import socket
+
+    from fsd.testing import running_switch
+
+    from .conftest import MODULES, recv_replies, start_rig
+
+    base = start_rig(tmp_path, {"timer-T1": "50"})
+    with running_switch(base, MODULES) as sw, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))  # a silent peer: it reads, never answers
+        port = s.getsockname()[1]
+        uuid, out = originate(sw, f"{{originate_timeout=30}}sofia/internal/x@127.0.0.1:{port} &park()")
+        assert uuid is None and out == "-ERR RECOVERY_ON_TIMER_EXPIRE\n", out
+        invites = [m for m in recv_replies(s, 20, 1) if m.startswith("INVITE ")]
+        assert len(invites) >= 5 and len(set(invites)) == 1

@@ -457,3 +457,13 @@ def test_a_packet_flood_is_bounded_and_the_call_goes_on(sw, peer):
         assert wait_until(lambda: len(frames) >= 20)
         assert any(abs(H.dominant_freq(f) - 700) < 60 for f in frames[-10:] if f.any())
         assert s.hangup_cause is None
+
+
+def test_a_stream_never_started_is_closed_with_its_call(sw):
+    s = parked(sw)
+    st = RtpStream(s)
+    port = st.local_port
+    s.hangup()
+    assert wait_until(lambda: st.closed)
+    from fsd_modules.mod_sofia_lite.rtp_io import _used
+    assert (st.local_ip, port) not in _used
