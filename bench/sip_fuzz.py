@@ -168,6 +168,7 @@ def make_stack() -> tuple[Any, asyncio.AbstractEventLoop, dict[str, int]]:
     sofia = _Stub()
     sofia.switch = _Stub()
     sofia.switch.loop = loop
+    sofia.switch.config = None  # no acl.conf: the profile applies no ACL
 
     def work(_key: str, _fn: Any, *_a: Any) -> None:
         counts["admissions"] += 1
@@ -198,6 +199,7 @@ def expire(stack: Any, loop: asyncio.AbstractEventLoop) -> None:
     stack.client_tx.clear()
     stack.calls.clear()
     stack.merged.clear()
+    getattr(stack, "invites", {}).clear()
     loop.run_until_complete(asyncio.sleep(0))
     scheduled = getattr(loop, "_scheduled", None)
     if scheduled is not None:  # cancelled timer handles: drop them as the loop would
