@@ -323,6 +323,10 @@ def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
     while len(sw.sessions) < n and time.monotonic() < deadline and p.poll() is None:
         time.sleep(0.1)
     established = len(sw.sessions)
+    if os.environ.get("BENCH_DEBUG"):
+        for s in list(sw.sessions.values())[:2]:
+            print({k: s.get_variable(k) for k in ("remote_media_ip", "remote_media_port",
+                   "local_media_port", "rtp_use_codec_name", "destination_number")})
     time.sleep(2.0)  # streams settle
     rss1 = rss_kb()
     s0, c0, w0 = proc_cpu(p.pid), os.times(), time.monotonic()
@@ -332,6 +336,8 @@ def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
     rx.stdin.write(json.dumps([w0, w1]) + "\n")
     rx.stdin.flush()
     res = json.loads(rx.stdout.readline())
+    if os.environ.get("BENCH_DEBUG"):
+        print(res, w0, w1)
     rx.wait()
     out, err = p.communicate(timeout=hold_ms / 1000 + 180)
     failed = sipp_screen_count(out, "Failed call")
