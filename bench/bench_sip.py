@@ -123,7 +123,7 @@ def sipp_screen_count(text: str, label: str) -> int:
 
 def sipp_msg_count(text: str, status: str) -> int:
     """Count of a received response from SIPp's final scenario screen (``503 <---- N``)."""
-    m = re.findall(rf"^\s*{status}\s*<----\s+(?:E-RTD\d\s+)?(\d+)", text, flags=re.M)
+    m = re.findall(rf"^\s*{status}\s*<-+\s+(?:E-RTD\d\s+)?(\d+)", text, flags=re.M)
     return int(m[-1]) if m else 0
 
 
@@ -153,7 +153,8 @@ def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
     args = ["sipp", f"127.0.0.1:{port}", "-sf", str(SIPP / "uac_wait_bye.xml"), "-s", "7004",
             "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
             "-m", str(calls), "-r", str(cps), "-l", str(cps * 4), "-nostdin",
-            "-timeout", f"{seconds + 90}s", "-bind_local", "-max_recv_loops", "10000"]
+            "-timeout", f"{seconds + 90}s", "-bind_local", "-max_recv_loops", "10000",
+            "-trace_screen", "-screen_file", str(base / "cps_screen.log")]
     db0 = core_db_stats(sw)
     c0, w0, m0 = os.times(), time.monotonic(), cpu_times()
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -169,7 +170,8 @@ def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
     c1, m1 = os.times(), cpu_times()
     ok = sipp_screen_count(out, "Successful call")
     failed = sipp_screen_count(out, "Failed call")
-    refused = sipp_msg_count(out, "503")
+    screen = base / "cps_screen.log"
+    refused = sipp_msg_count(screen.read_text() if screen.exists() else "", "503")
     deadline = time.monotonic() + 30
     while sw.sessions and time.monotonic() < deadline:
         time.sleep(0.05)
