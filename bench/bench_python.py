@@ -4,6 +4,7 @@
    (Python: module already imported and unchanged — the usual case — and the first
    import after a change; Lua: a fresh state with the bootstrap).
 2. ``session.getVariable('x')`` on a live loopback channel, from a script's own loop.
+3. ``python_kill`` / ``lua_kill`` of a pure endless loop: until the run has ended.
 
 Run: python bench/bench_python.py
 """
@@ -133,7 +134,34 @@ def main() -> None:
         lua_gv = float(sw.globals.get("bench_lua_gv") or "nan")
         print(f"session.getVariable('x') on a live channel: python {py_gv * 1e9:6.0f} ns,"
               f" lua {lua_gv * 1e9:6.0f} ns (ratio python/lua {py_gv / lua_gv:4.2f}x)")
+        print(f"kill of an endless loop until the run ended: python {_kill_time(sw, 'python'):6.1f} ms,"
+              f" lua {_kill_time(sw, 'lua'):6.1f} ms (median of 5; target < 1000 ms)")
         sw.api_execute("hupall")
+
+
+def _kill_time(sw: object, lang: str) -> float:
+    scripts = Path(sw.dirs.scripts)  # type: ignore[attr-defined]
+    if lang == "python":
+        (scripts / "bench_loop.py").write_text("def runtime(args):\n    while True:\n        pass\n")
+        start, name = "pyrun bench_loop", "bench_loop"
+    else:
+        (scripts / "bench_loop.lua").write_text("while true do end\n")
+        start, name = "luarun bench_loop.lua", "bench_loop.lua"
+    out = []
+    for _ in range(5):
+        sw.api_execute(start)  # type: ignore[attr-defined]
+        rows: list[str] = []
+        while not rows:
+            rows = [r for r in sw.api_execute(f"{lang}_list").splitlines()  # type: ignore[attr-defined]
+                    if f",{name}," in r]
+        run_id = rows[0].split(",")[0]
+        time.sleep(0.05)
+        t0 = time.perf_counter()
+        sw.api_execute(f"{lang}_kill {run_id}")  # type: ignore[attr-defined]
+        while f",{name}," in sw.api_execute(f"{lang}_list"):  # type: ignore[attr-defined]
+            time.sleep(0.001)
+        out.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(out)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fsd.numbers import to_int
+
 CONSOLE, ALERT, CRIT, ERR, WARNING, NOTICE, INFO, DEBUG = range(8)
 
 LEVEL_NAMES = ["CONSOLE", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG"]
@@ -41,8 +43,9 @@ def level_from_str(text: str | int | None, default: int | None = None) -> int | 
     if isinstance(text, int):
         return max(0, min(text, DEBUG))
     t = str(text).strip().lower()
-    if t.lstrip("-").isdigit():
-        return max(0, min(int(t), DEBUG))
+    n = to_int(t)
+    if n is not None:
+        return max(0, min(n, DEBUG))
     return _NAME_TO_LEVEL.get(t, default)
 
 

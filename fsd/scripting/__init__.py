@@ -10,7 +10,9 @@ hook runs, which events a script may fire, how a kill reaches a blocked call —
 * :mod:`.host`      what a script reaches of the switch (API, globals, event bus, dirs)
 * :mod:`.media`     the blocking media calls with their input callbacks
 * :mod:`.session`   ``Session`` (hangup hook and input callback rules included)
-* :mod:`.event`, :mod:`.consumer`, :mod:`.api`, :mod:`.dbh`, :mod:`.funcs`   the other objects
+* :mod:`.event`, :mod:`.consumer`, :mod:`.api`, :mod:`.dbh`, :mod:`.menu` (engine
+  :mod:`.ivrmenu`), :mod:`.dtmf`, :mod:`.funcs`, :mod:`.calls`   the other objects
+  (Stream is :class:`fsd.api.Stream`; JSON stays with Lua, Python has its ``json``)
 * :mod:`.languages` how the core routes to registered languages
 
 Threading rule (one place): a script runs in one thread (the call's session thread, or a

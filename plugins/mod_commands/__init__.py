@@ -48,6 +48,7 @@ def fsd_module_load(module: ModuleInterface) -> None:
     add("bgapi", "Execute an api command in a thread", "<command>[ <arg>]", c.bgapi)
     add("getenv", "getenv", "<name>", c.getenv)
     from fsd_modules.mod_commands import (
+        acl_apis,
         directory_apis,
         limit_apis,
         sched_apis,
@@ -57,9 +58,11 @@ def fsd_module_load(module: ModuleInterface) -> None:
 
     limit_apis.declare(module)
     util_apis.declare(module)
+    util_apis.declare_net(module)
     directory_apis.declare(module)
     sched_apis.declare(module)
     uuid_apis.declare(module)
+    acl_apis.declare(module)
     try:
         from fsd_modules.mod_commands import call_control
     except ImportError:  # the call model is not installed in this build

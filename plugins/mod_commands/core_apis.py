@@ -120,6 +120,11 @@ class CoreApis:
         elif what in ("say",):
             cols = ["type", "name", "ikey"]
             rows = [("say", s.language, s.module) for s in sw.says.values()]
+        elif what in ("channels", "calls") and len(words) > 1 and words[1].lower() == "cluster":
+            from fsd_modules.mod_commands.cluster_show import show_cluster
+
+            show_cluster(sw, what, words[2:], fmt, delim, stream)
+            return None
         elif what in ("channels", "calls", "detailed_calls", "bridged_calls"):
             from fsd_modules.mod_commands.channel_rows import show_channels
 
@@ -141,9 +146,19 @@ class CoreApis:
                 for kind, names in (("api", mi.apis), ("application", mi.applications),
                                     ("endpoint", mi.endpoints), ("dialplan", mi.dialplans)):
                     rows += [(kind, n, mname) for n in names]
+        elif what == "status":
+            self.status("", session, stream)
+            return None
+        elif what == "detailed_bridged_calls":
+            from fsd_modules.mod_commands.channel_rows import show_channels
+
+            show_channels(sw, "bridged_calls", words[1:], fmt, delim, stream)
+            return None
+        elif (more := _show_more(sw, what, words)) is not None:
+            cols, rows = more
         else:
             stream.write("-USAGE: show codec|endpoint|application|api|dialplan|file|timer|calls "
-                         "[count]|channels [count|like <match string>]|calls|detailed_calls|"
+                         "[count]|channels [count|like <match string>]|channels cluster [count]|calls cluster [count]|calls|detailed_calls|"
                          "bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|"
                          "modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n")
             return None
@@ -346,6 +361,12 @@ def _idle_cpu() -> float:
         return max(0.0, 100.0 - psutil.cpu_percent(interval=None))
     except Exception:
         return 0.0
+
+
+def _show_more(sw: Any, what: str, words: list[str]) -> Any:
+    from fsd_modules.mod_commands.show_more import show_more
+
+    return show_more(sw, what, words)
 
 
 def _request_shutdown(switch: Switch) -> None:

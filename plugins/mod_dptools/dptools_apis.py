@@ -84,10 +84,20 @@ class DptoolsApis:
         stream.write("Sent" if ok else "Error! Message Not Sent")
 
 
+def chat_app(session: Any, data: str) -> None:
+    """``chat <proto>|<from>|<to>|<message>|[<content-type>]`` from the dialplan."""
+    from fsd.log import ERR
+
+    out = session.switch.api_execute("chat", session.expand(data or ""))
+    if out != "Sent":
+        session.log(ERR, f"chat: {out}\n")
+
+
 def declare(module: Any) -> None:
     a = DptoolsApis(module.switch)
     module.add_api("strftime", "strftime", "<format_string>", a.strftime)
     module.add_api("strepoch", "Convert a date string into epoch time", "<string>", a.strepoch)
     module.add_api("strmicroepoch", "Convert a date string into micoepoch time", "<string>",
                    a.strmicroepoch)
+    module.add_application("chat", chat_app, "chat", "<proto>|<from>|<to>|<message>|[<content-type>]")
     module.add_api("chat", "chat", "<proto>|<from>|<to>|<message>|[<content-type>]", a.chat)

@@ -117,6 +117,32 @@ def endless_playback(session: Any, data: str) -> None:
             break
 
 
+def loop_playback(session: Any, data: str) -> None:
+    """``loop_playback [+<loops>] <file>`` (a negative count loops until hangup)."""
+    text = data.strip()
+    loops = 1
+    if text.startswith("+"):
+        count, _, text = text[1:].partition(" ")
+        if not count:
+            log(ERR, f"Missing loop in data [{data}]", uuid=session.uuid)
+            session.hangup("DESTINATION_OUT_OF_ORDER")
+            return
+        loops = _int(count, 1)
+        text = text.strip()
+    if not text:
+        log(ERR, f"Missing file arg in data [{data}]", uuid=session.uuid)
+        session.hangup("DESTINATION_OUT_OF_ORDER")
+        return
+    status = "done"
+    while session.up() and not session.transferring and (loops < 0 or loops > 0):
+        loops -= 1 if loops > 0 else 0
+        res = sm.play_file(session, text)
+        status = res.status
+        if status not in ("done", "break"):
+            break
+    _response(session, "PLAYBACK ERROR" if status == "error" else "FILE PLAYED")
+
+
 def gentones(session: Any, data: str) -> None:
     """``gentones <tone script>[|<loops>]`` (libteletone syntax, no tone_stream://)."""
     script, _, loops = data.strip().partition("|")
@@ -382,6 +408,7 @@ def declare(module: ModuleInterface) -> None:
     add = module.add_application
     add("playback", playback, "Playback File", "<path>")
     add("endless_playback", endless_playback, "Playback File Endlessly", "<path>")
+    add("loop_playback", loop_playback, "Playback File looply", "[+loops] <path>")
     add("gentones", gentones, "Generate Tones", "<tgml_script>[|<loops>]")
     add("echo", echo, "Echo", "")
     add("sleep", sleep, "Pause a channel", "<pausemilliseconds>")

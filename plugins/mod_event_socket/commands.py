@@ -3,13 +3,13 @@ same order, with the same prefix matching and the same reply texts."""
 
 from __future__ import annotations
 
-import re
 import uuid as uuidlib
 from typing import TYPE_CHECKING
 
 from fsd.events import Event, event_id
 from fsd.events.names import ALL, CLONE, CUSTOM, EVENT_NAMES
 from fsd.log import DEBUG, ERR, log
+from fsd.numbers import is_digits, leading_int
 from fsd.truth import is_true
 
 from . import protocol as P
@@ -30,7 +30,7 @@ def _starts(cmd: str, word: str) -> bool:
 def str2level(text: str) -> int | None:
     """switch_log_str2level: a number (clamped) or one of the eight names; None if invalid."""
     t = text.strip()
-    if t.isdigit():
+    if is_digits(t):
         n = int(t)
         return 63 if n > 64 else n
     for i, name in enumerate(LOG_LEVELS):
@@ -132,7 +132,7 @@ async def _dispatch(lst: Listener, pkt: P.Packet) -> str | None:
             return "-ERR not controlling a session"
         arg = cmd[6:]
         if arg.startswith(" ") and len(arg) > 1:
-            lst.linger_time = _atoi(arg[1:])
+            lst.linger_time = leading_int(arg[1:], 0)
         else:
             lst.linger_time = -1
         lst.linger = True
@@ -164,11 +164,6 @@ async def _dispatch(lst: Listener, pkt: P.Packet) -> str | None:
             return "+OK no longer listening for events"
         return "-ERR not listening for events"
     return ""
-
-
-def _atoi(text: str) -> int:
-    m = re.match(r"\s*([+-]?\d+)", text)
-    return int(m.group(1)) if m else 0
 
 
 # ---------------------------------------------------------------- auth

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fsd.numbers import to_int
+
 MAX_QUEUE_LEN = 100_000
 MAX_MISSED = 500
 
 
 def _int(v: str | None, default: int) -> int:
-    try:
-        return int(str(v).strip())
-    except (TypeError, ValueError):
-        return default
+    return to_int(v, default)
 
 
 @dataclass

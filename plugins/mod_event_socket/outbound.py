@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import re
 from typing import TYPE_CHECKING, Any
 
 from fsd.log import DEBUG, ERR, log
+from fsd.numbers import leading_int
 
 from .listener import Listener
 
@@ -38,8 +38,7 @@ def parse_target(target: str) -> tuple[str, int, str | None]:
         else:
             host = scan
     if port_part is not None:
-        m = re.match(r"\s*(\d+)", port_part)
-        port = int(m.group(1)) if m else 0
+        port = max(0, leading_int(port_part, 0))
     return host.strip("[]"), port, path
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from fsd.numbers import leading_int
+
 #: A body larger than this drops the connection (FreeSWITCH: 16 MiB).
 MAX_BODY = 16 * 1024 * 1024
 #: A header block that grows past this without ending drops the connection.
@@ -50,10 +52,6 @@ class Packet:
         return default
 
 
-def _atoi(text: str) -> int | None:
-    """C atoi, but None when there is no number at all."""
-    m = re.match(r"\s*([+-]?\d+)", text)
-    return int(m.group(1)) if m else None
 
 
 class PacketParser:
@@ -140,7 +138,7 @@ class PacketParser:
             value = value.lstrip(" ")
             pkt.headers.append((name, value))
             if name.lower() == "content-length":
-                n = _atoi(value)
+                n = leading_int(value)
                 if n is None:
                     n = 0
                 if n < 0:

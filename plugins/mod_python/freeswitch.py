@@ -25,6 +25,7 @@ from fsd.scripting.api import ScriptAPI
 from fsd.scripting.consumer import ScriptConsumer
 from fsd.scripting.context import ScriptContext
 from fsd.scripting.dbh import ScriptDbh, new_dbh
+from fsd.scripting.dtmf import ScriptDTMF
 from fsd.scripting.event import ScriptEvent, new_event
 from fsd.scripting.menu import ScriptMenu, new_menu
 from fsd.scripting.session import S_HUP, ScriptSession, init_session
@@ -106,15 +107,10 @@ def dtmf_callback(*args: Any) -> None:
 
 
 # -- objects ---------------------------------------------------------------------------------
-class DTMF:
+class DTMF(ScriptDTMF):
     """A DTMF digit handed to input callbacks: ``digit`` and ``duration`` (samples)."""
 
-    def __init__(self, digit: str, duration: int = 0) -> None:
-        self.digit = str(digit)[:1]
-        self.duration = int(duration) or 2000
-
-    def __repr__(self) -> str:
-        return f"<DTMF {self.digit!r} {self.duration}>"
+    __slots__ = ()
 
 
 class Event(ScriptEvent):

@@ -33,8 +33,6 @@ class ScriptStopped(BaseException):
 _CURRENT = threading.local()
 #: seconds between two asynchronous exceptions while a killed run has not ended
 _KILL_REPEAT = 0.2
-#: seconds a killed run gets to end through its stop flag before exceptions are sent
-_GRACE = 0.2
 _FSD_DIRS = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep
                   for m in (importlib.import_module("fsd"), importlib.import_module("fsd_modules")))
 
@@ -94,12 +92,10 @@ class PyContext(ScriptContext):
 
     def _stopper(self) -> None:
         """Until the run ends: raise ScriptStopped in its thread (a loop that never calls
-        fsd gets it at its next bytecode).  First the stop flag gets a moment to end the
-        run by itself (blocking calls return); then the exception is sent only while the
-        thread runs script code, not fsd's own (whose state it could leave half-done),
-        unless the run still has not ended after a few seconds."""
-        if self._ended.wait(_GRACE):
-            return
+        fsd gets it at its next bytecode).  The exception is sent only while the thread
+        runs script code: inside fsd's own code (a blocking call, whose state it could
+        leave half-done) the stop flag ends the call instead; only a run that still has
+        not ended after a few seconds gets it wherever it is."""
         start = time.monotonic()
         while time.monotonic() - start < 30:
             with self._alock:

@@ -176,3 +176,33 @@ def test_uuid_dual_transfer(daemon):
         "<B-dest-exten>[/<B-dialplan>][/<B-context>]\n")
     assert daemon.api(f"uuid_dual_transfer {b} park/XML/t park/XML/t") == "-ERR No such channel!\n"
     daemon.kill(a)
+
+
+@pytest.mark.parametrize("cmd,out", [
+    ("acl 127.0.0.1 loopback.auto", "true"),
+    ("acl 8.8.8.8 loopback.auto", "false"),
+    ("acl 10.1.2.3 rfc1918.auto", "true"),
+    ("acl 192.0.2.7 192.0.2.0/24", "true"),
+    ("acl 192.0.2.7 no_such_list", "false"),
+    ("acl 127.0.0.1", "false"),
+    ("acl", "false"),
+    ("reloadacl", "+OK acl reloaded\n"),
+    ("reloadacl reloadxml", "This option is deprecated, we now always reloadxml.\n+OK acl reloaded\n"),
+    ("show aliases", "\n0 total.\n"),
+    ("show nat_map", "\n0 total.\n"),
+    ("show timer", "type,name,ikey\ntimer,soft,CORE_SOFTTIMER_MODULE\n\n1 total.\n"),
+])
+def test_acl_and_show_variants(daemon, cmd, out):
+    assert daemon.api(cmd) == out
+
+
+def test_show_more(daemon):
+    assert daemon.api("switchname") == (daemon.sw.switchname or daemon.sw.hostname)
+    assert daemon.api("show status").startswith("UP ")
+    assert "codec,PCMU,CORE_PCM_MODULE" in daemon.api("show codec")
+    assert "file,wav,mod_sndfile" in daemon.api("show file")
+    it = daemon.api("show interface_types")
+    assert it.startswith("type,total\n") and "application," in it
+    reg = daemon.api("show registrations")
+    assert reg == "\n0 total.\n" or reg.startswith("reg_user,realm,token,url,expires,network_ip,")
+    assert daemon.api("show detailed_bridged_calls").endswith("total.\n")

@@ -40,6 +40,10 @@ DIALPLAN = """<include><context name="t">
   <action application="set" data="answered_by_dialplan=1"/>
   <action application="park"/>
 </condition></extension>
+<extension name="parked"><condition field="destination_number" expression="^parked$">
+  <action application="answer"/>
+  <action application="park"/>
+</condition></extension>
 </context></include>
 """
 

@@ -154,3 +154,56 @@ def test_python_list_and_kill_usage(daemon):
     assert daemon.sw.api_execute("python_kill", "999999").startswith("-ERR no running script")
     assert "python" in daemon.sw.languages and daemon.sw.languages["python"].extensions == (".py",)
 
+
+
+def test_session_constructor_originates_and_attaches(daemon):
+    name = daemon.script("""
+from freeswitch import Session
+def fsapi(session, stream, env, args):
+    leg = Session("loopback/parked/t")
+    stream.write("%s %s|" % (leg.ready(), leg.answered()))
+    again = Session(leg.get_uuid())          # an existing channel by UUID
+    stream.write(again.getVariable("uuid") == leg.get_uuid() and "same|" or "other|")
+    other = Session()
+    stream.write("%s|" % other.originate(None, "loopback/parked/t", 10))
+    stream.write("%s|" % other.ready())
+    empty = Session()
+    stream.write("%s %s" % (empty.ready(), empty.get_uuid()))
+    # leg and other were originated here: hung up when the script ends
+""")
+    out = daemon.sw.api_execute("python", name)
+    assert out == "True True|same|0|True|False uninitialized", out
+    assert wait_until(lambda: not any("parked" in (s.name or "")
+                                      for s in list(daemon.sw.sessions.values())), 10)
+
+
+def test_chat_application_calls_chat(daemon):
+    from fsd.events import Event
+
+    name = daemon.script("""
+from freeswitch import setGlobalVariable
+def chat(message, args):
+    setGlobalVariable("py_chat", message.getBody() + "|" + args + "|" + str(message.fire()))
+""")
+    msg = Event("MESSAGE")
+    msg.add_body("hi there")
+    daemon.sw.chat_applications["python"].func(msg, f"{name} extra")
+    assert daemon.wait_global("py_chat") == "hi there|extra|False"
+
+
+def test_hangup_hook_sees_a_transfer(daemon):
+    name = daemon.script("""
+from freeswitch import setGlobalVariable
+def hook(session, what, arg):
+    setGlobalVariable("py_xfer_hook", what + ":" + arg)
+def handler(session, args):
+    session.answer()
+    session.setHangupHook(hook, "myarg")
+    session.transfer("parked", "XML", "t")
+""")
+    a, b = daemon.call(f"py-{name}")
+    assert daemon.wait_global("py_xfer_hook") == "transfer:myarg"
+    assert wait_until(lambda: daemon.var(b, "destination_number") == "parked" or
+                      b not in daemon.sw.sessions)
+    daemon.sw.api_execute(f"uuid_kill {a}")
+    assert daemon.gone(b)
