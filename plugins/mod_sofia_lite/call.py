@@ -274,9 +274,21 @@ class SipCall(Endpoint):
         self.bye_sent = True
         self._loop_in_dialog("BYE", extra=extra)
 
+    def drop(self) -> None:
+        """Forget the dialog (loop)."""
+        self.stack.calls.pop(self.key, None)
+        if self.invite_tx is not None:
+            self.stack.invites.pop((self.call_id, self.remote_tag,
+                                    self.invite_tx.request.cseq[0]), None)
+
+    def invite_retransmitted(self, msg: SipMessage) -> None:
+        """The INVITE again after its transaction ended (we sent 2xx): the 2xx again."""
+        if self._ok is not None and msg.transport == "udp":
+            self.stack.send_response(self._ok, msg)
+
     def _loop_forget(self) -> None:
         # Linger a little so retransmissions still find the dialog.
-        self.stack.loop.call_later(32 * self.stack.t1, lambda: self.stack.calls.pop(self.key, None))
+        self.stack.loop.call_later(32 * self.stack.t1, self.drop)
         if self._ok_timer is not None:
             self._ok_timer.cancel()
 

@@ -53,6 +53,7 @@ def inbound_invite(stack: Stack, tx: ServerTransaction) -> None:
             call.dest = (ct.host, ct.port or 5060)
     tx.on_cancel = lambda: cancel_from_peer(call)
     stack.calls[call.key] = call
+    stack.invites[(call.call_id, call.remote_tag, msg.cseq[0])] = call
     stack.calls_in += 1
     call.work(admit, call, tx)
 
@@ -86,7 +87,7 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
         def send() -> None:
             self.final_sent = status
             tx.reply(status, reason, headers)
-            stack.calls.pop(self.key, None)
+            self.drop()
         loop_reply(send)
 
     if self.cancelled:
@@ -130,7 +131,7 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
         def no_codec() -> None:
             self.final_sent = 488
             tx.reply(488, "Not Acceptable Here", [("Reason", 'Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"')])
-            stack.calls.pop(self.key, None)
+            self.drop()
         loop_reply(no_codec)
         return
     if not msg.body:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fsd.log import DEBUG, WARNING, log
 
 from .config import ProfileConfig
-from .message import NameAddr, SipMessage, SipUri, Via, response_to
+from .message import NameAddr, SipMessage, SipUri, Via, is_digits, response_to
 from .transaction import ClientTransaction, ServerTransaction, new_branch, server_key
 from .transport import Transport
 
@@ -58,6 +58,9 @@ class Stack:
         self.client_tx: dict[tuple[str, str], ClientTransaction] = {}
         self.merged: dict[tuple[str, str, int, str], tuple[str, str, str]] = {}
         self.calls: dict[tuple[str, str], SipCall] = {}  # (Call-ID, local tag)
+        #: Inbound INVITE dialogs by (Call-ID, From tag, CSeq): a retransmitted INVITE that
+        #: arrives after our 2xx ended its transaction is answered by the dialog.
+        self.invites: dict[tuple[str, str, int], SipCall] = {}
         self.t1, self.t2, self.t4 = cfg.t1, cfg.t2, cfg.t4
         self.started = 0.0
         self.calls_in = self.failed_calls_in = self.calls_out = self.failed_calls_out = 0
@@ -258,7 +261,7 @@ class Stack:
             return
         mf = msg.get("Max-Forwards")
         if mf is not None:
-            if not mf.strip().isdigit():
+            if not is_digits(mf.strip()):
                 self._bad(msg, 400, "Bad Max-Forwards")
                 return
             if int(mf) <= 0 and msg.method not in ("OPTIONS", "ACK"):
@@ -275,6 +278,11 @@ class Stack:
         if tx is not None:
             tx.retransmitted()
             return
+        if msg.method == "INVITE" and not msg.to_tag:
+            call = self.invites.get((msg.call_id, msg.from_tag, num))
+            if call is not None:
+                call.invite_retransmitted(msg)
+                return
         if not msg.to_tag:
             # Merged request (RFC 3261 8.2.2.2): same request by another path → 482.
             mkey = (msg.call_id, msg.from_tag, num, msg.method)

@@ -205,7 +205,7 @@ class Rig:
         out, err = proc.communicate(timeout=timeout)
         assert proc.returncode == 0, f"sipp failed ({proc.returncode}):\n{out[-1500:]}\n{err[-3000:]}"
 
-    def udp(self, data: bytes | str, *, want: int = 1, timeout: float = 5.0,
+    def udp(self, data: bytes | str, *, want: int = 1, timeout: float = 10.0,
             sock: socket.socket | None = None) -> list[str]:
         """Send one datagram to the profile; return the first ``want`` replies."""
         own = sock is None

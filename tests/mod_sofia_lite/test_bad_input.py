@@ -232,3 +232,17 @@ def test_inbound_and_register_acls(tmp_path):
         ev = rig.events.wait("CHANNEL_HANGUP_COMPLETE")[-1]
         assert ev.get_header("variable_sip_authorized") == "true"
         assert ev.get_header("variable_sip_acl_authed_by") == "loopback.auto"
+
+
+def test_invite_retransmitted_after_the_200_gets_the_200_not_a_second_call(sip_rig):
+    data = request("INVITE", call_id="retx", body=SDP_PCMU, uri="sip:7002@127.0.0.1")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        got = sip_rig.udp(data, sock=s, want=2)
+        ok = [r for r in got if r.startswith("SIP/2.0 200")]
+        assert ok
+        again = sip_rig.udp(data, sock=s, want=1)
+        assert again[0] == ok[0]
+    assert len(sip_rig.sw.sessions) == 1
+    for uuid in list(sip_rig.sw.sessions):
+        sip_rig.sw.api_execute(f"uuid_kill {uuid}")
