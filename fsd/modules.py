@@ -4,6 +4,11 @@ A module is loaded by importing its entry point, registering it with pluggy, and
 its ``fsd_module_load`` hook alone.  Unloading calls ``fsd_module_shutdown``, removes every
 interface the module declared (its :class:`ModuleInterface` remembers them) and unregisters
 it.  MODULE_LOAD / MODULE_UNLOAD events are fired for each interface, as FreeSWITCH does.
+
+``fsd_module_load`` and ``fsd_module_runtime`` run on a thread of their own under
+switch.conf.xml's ``module-load-timeout`` (see :mod:`fsd.hook_timeout`): a load that hangs
+is refused naming the module, and one that calls ``sys.exit`` or raises any
+``BaseException`` is refused with what it raised instead of ending the daemon.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from fsd import hookspecs
+from fsd.hook_timeout import HookTimeout, call_bounded, hook_timeout
 from fsd.log import ERR, INFO, log
 from fsd.module import ModuleInterface, ModuleLoadError
 
@@ -70,12 +77,20 @@ class ModuleManager:
                 raise ModuleLoadError(f"module {name} does not fit the plugin contract: {reason}") from e
             mi = ModuleInterface(name=name, switch=self.switch, plugin=plugin)
             try:
-                self._call_one("fsd_module_load", plugin, module=mi)
-            except Exception as e:
+                call_bounded(name, "fsd_module_load", lambda: self._call_one(
+                    "fsd_module_load", plugin, module=mi), self._timeout(),
+                    on_late_return=mi.remove_interfaces)
+            except BaseException as e:  # noqa: BLE001 - a module's sys.exit names the module
                 mi.remove_interfaces()
                 self.pm.unregister(plugin)
                 if isinstance(e, ModuleLoadError):
                     raise
+                if isinstance(e, HookTimeout):
+                    raise ModuleLoadError(str(e)) from None
+                if not isinstance(e, Exception):
+                    log(ERR, traceback.format_exc())
+                    raise ModuleLoadError(f"module {name} failed to load: it raised "
+                                          f"{type(e).__name__}({e!s}) in fsd_module_load") from None
                 log(ERR, traceback.format_exc())
                 raise ModuleLoadError(f"module {name} failed to load: {type(e).__name__}: {e}") from e
             self.loaded[name] = mi
@@ -104,9 +119,17 @@ class ModuleManager:
         if mi is None:
             return
         try:
-            self._call_one("fsd_module_runtime", mi.plugin, module=mi)
-        except Exception as e:
+            call_bounded(name, "fsd_module_runtime", lambda: self._call_one(
+                "fsd_module_runtime", mi.plugin, module=mi), self._timeout())
+        except HookTimeout as e:
+            # The hook goes on in its thread (as a FreeSWITCH runtime thread would); the
+            # switch does not wait for it.
+            log(ERR, f"{e}; left running, startup goes on")
+        except BaseException as e:  # noqa: BLE001 - a module's sys.exit names the module
             log(ERR, f"module {name} runtime failed: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+
+    def _timeout(self) -> float:
+        return hook_timeout(getattr(self.switch, "settings", None))
 
     def unload(self, name: str) -> None:
         with self._lock:
@@ -137,39 +160,29 @@ class ModuleManager:
         """Call a broadcast hook on every loaded module, each on its own: one raising is
         logged with its module's name and the others still run.  Returns the non-``None``
         results in pluggy's order (last registered first)."""
-        results: list[Any] = []
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-            if impl.hookwrapper or impl.wrapper:
-                continue  # wrappers are not part of fsd's contract
-            try:
-                res = impl.function(*[self._arg(impl, a, kwargs) for a in impl.argnames])
-            except Exception as e:
-                log(ERR, f"module {impl.plugin_name}: hook {hook_name} failed: "
-                         f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
-                continue
-            if res is not None:
-                results.append(res)
-        return results
-
-    def _arg(self, impl: Any, name: str, kwargs: dict[str, Any]) -> Any:
-        # ``module`` is each implementation's own ModuleInterface, not a shared argument
-        return self.loaded.get(impl.plugin_name) if name == "module" else kwargs[name]
+        return list(self._results(hook_name, kwargs))
 
     def first_result(self, hook_name: str, **kwargs: Any) -> Any:
         """Call a ``firstresult`` hook: modules in turn until one returns non-``None``.  A
         module raising is logged with its name and the next one is asked."""
+        return next(self._results(hook_name, kwargs), None)
+
+    def _results(self, hook_name: str, kwargs: dict[str, Any]) -> Iterator[Any]:
+        """Each implementation's non-``None`` result, lazily, in pluggy's call order."""
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             if impl.hookwrapper or impl.wrapper:
                 continue  # wrappers are not part of fsd's contract
+            # ``module`` is each implementation's own ModuleInterface, not a shared argument
+            args = [self.loaded.get(impl.plugin_name) if a == "module" else kwargs[a]
+                    for a in impl.argnames]
             try:
-                res = impl.function(*[self._arg(impl, a, kwargs) for a in impl.argnames])
+                res = impl.function(*args)
             except Exception as e:
                 log(ERR, f"module {impl.plugin_name}: hook {hook_name} failed: "
                          f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
                 continue
             if res is not None:
-                return res
-        return None
+                yield res
 
     def _fire_interfaces(self, event_name: str, mi: ModuleInterface) -> None:
         from fsd.events import Event

@@ -53,9 +53,10 @@ class DatabaseService(Protocol):
     coredb: Any
 
     def connect(self, dsn: str, user: str | None = None, password: str | None = None, *,
-                owner: Any = None) -> DbHandleLike:
+                owner: Any = None, cancel: Any = None) -> DbHandleLike:
         """A handle leased for ``owner``; a failed connection gives a handle whose
-        ``connected()`` is False (the reason is logged)."""
+        ``connected()`` is False (the reason is logged).  ``cancel`` (a
+        ``threading.Event``, e.g. a script's kill flag) ends a wait for a free handle."""
         ...
 
     def release_owner(self, owner: Any) -> None:

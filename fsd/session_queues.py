@@ -161,7 +161,15 @@ class SessionQueues:
         return bool(self._private_events)
 
     def queue_dtmf(self, digits: str, duration_ms: int = 100, source: str = "APP") -> None:
-        """DTMF arriving at this channel (from the endpoint, uuid_recv_dtmf…)."""
+        """DTMF arriving at this channel (from the endpoint, uuid_recv_dtmf…).
+
+        Each digit first goes through the switch's ``dtmf_filters`` (``f(session, digit,
+        duration_ms) -> True`` when it took the digit: bind_meta_app, bind_digit_action)."""
+        filters = getattr(self.switch, "dtmf_filters", None)
+        if filters:
+            digits = "".join(d for d in digits if not self._filtered(filters, d, duration_ms))
+            if not digits:
+                return
         if self.media is not None:
             # The port fires DTMF events when a digit is taken off its queue.
             for d in digits:
@@ -188,6 +196,15 @@ class SessionQueues:
         peer = getattr(self, "_peer", None)
         if peer is not None:
             peer.wake()
+
+    def _filtered(self, filters: list, digit: str, duration_ms: int) -> bool:
+        for f in list(filters):
+            try:
+                if f(self, digit, duration_ms):
+                    return True
+            except Exception as e:  # a broken filter must not lose the digit
+                self.log(ERR, f"DTMF filter failed: {e}")
+        return False
 
     def _fire_dtmf(self, digit: str, duration_ms: int, source: str) -> None:
         ev = self.new_event("DTMF")

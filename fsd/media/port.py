@@ -134,6 +134,9 @@ class MediaPort:
         self._detector = DTMFDetector(rate) if detect_inband else None
         self._recorders: list[Recorder] = []
         self._session_recorders: list[SessionRecorder] = []
+        #: ``f(frame) -> frame`` applied to what the channel sends, each tick (displace,
+        #: three_way); must be cheap and never block: it runs on the clock
+        self._out_mixers: list[Callable[[np.ndarray], np.ndarray | None]] = []
         self._playback: FileHandle | None = None
         self._break = False
         self._echo = False
@@ -169,6 +172,18 @@ class MediaPort:
         """Read side pulled each tick instead of pushed (returns a frame or None)."""
         with self._lock:
             self._pull = pull
+
+    def add_out_mixer(self, mix: Callable[[np.ndarray], np.ndarray | None]) -> None:
+        """Mix into (or replace) what this channel sends: ``mix(frame)`` each tick."""
+        with self._lock:
+            self._out_mixers.append(mix)
+
+    def remove_out_mixer(self, mix: Callable[[np.ndarray], np.ndarray | None]) -> bool:
+        with self._lock:
+            if mix in self._out_mixers:
+                self._out_mixers.remove(mix)
+                return True
+            return False
 
     def set_inband_detection(self, on: bool) -> None:
         with self._lock:
@@ -215,6 +230,16 @@ class MediaPort:
                         out = _fit(out, self.n)
                 elif self._echo:
                     out = frame
+            for mix in self._out_mixers:
+                try:
+                    mixed = mix(out)
+                except Exception as exc:  # a broken mixer must not stop the clock
+                    log(ERR, f"output mixer of {self.name} failed: {exc!r}", uuid=self.uuid)
+                    mixed = None
+                if mixed is not None:
+                    out = _fit(mixed, self.n) if len(mixed) != self.n else mixed
+            if self._out_mixers:  # a mixer that finished says so with ``done``
+                self._out_mixers = [m for m in self._out_mixers if not getattr(m, "done", False)]
             self.last_write = out
             for sr in self._session_recorders:
                 sr.on_frames(frame, out)

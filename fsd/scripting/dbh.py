@@ -112,7 +112,12 @@ def new_dbh(ctx: Any, dsn: str | None, user: str | None = None, password: str | 
     if not getattr(ctx, "_dbh_owner", False):
         ctx._dbh_owner = True
         ctx.own(_OwnerRelease(db, owner))
-    return ScriptDbh(ctx, db.connect(dsn or "", user or None, password or None, owner=owner))
+    # The kill flag ends a wait on an exhausted pool (lua_kill, uuid_kill, cpu-limit).
+    handle = db.connect(dsn or "", user or None, password or None, owner=owner,
+                        cancel=getattr(ctx, "kill_event", None))
+    if ctx.killed():
+        raise ScriptKilled(ctx.kill_reason)
+    return ScriptDbh(ctx, handle)
 
 
 def _not_connected(o: ScriptDbh) -> bool:

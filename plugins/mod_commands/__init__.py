@@ -58,6 +58,7 @@ def fsd_module_load(module: ModuleInterface) -> None:
 
     limit_apis.declare(module)
     util_apis.declare(module)
+    util_apis.declare_net(module)
     directory_apis.declare(module)
     sched_apis.declare(module)
     uuid_apis.declare(module)

@@ -1,10 +1,11 @@
 """``acl <ip> <list>`` and ``reloadacl`` (mod_commands.c) over the access lists of
-acl.conf.xml and the built-in ``*.auto`` lists (mod_event_socket's acl module)."""
+acl.conf.xml and the built-in ``*.auto`` lists (:mod:`fsd.acl`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fsd.acl import resolve
 from fsd.separate import separate_string
 
 
@@ -16,12 +17,8 @@ class AclApis:
         argv = separate_string(args or "", " ", 3)
         ok = False
         if len(argv) >= 2:
-            try:
-                from fsd_modules.mod_event_socket.acl import resolve
-            except ImportError:  # pragma: no cover - mod_event_socket is always bundled
-                resolve = None
             cfg = self.switch.config.get_configuration("acl.conf") if self.switch.config else None
-            lst = resolve(argv[1], cfg) if resolve else None
+            lst = resolve(argv[1], cfg)
             ok = lst is not None and lst.allows(argv[0])
         stream.write("true" if ok else "false")
 

@@ -16,12 +16,10 @@ def show_more(sw: Any, what: str, words: list[str]) -> tuple[list[str], list[tup
     """(columns, rows) for ``show <what>``; None when ``what`` is not one of these."""
     if what == "registrations":
         rows: list[tuple] = []
-        try:
-            from fsd_modules.mod_db import get_coredb
+        from fsd.services import DATABASE
 
-            core = get_coredb()
-        except ImportError:
-            core = None
+        db = sw.services.get(DATABASE)  # mod_db's core database, when loaded and started
+        core = db.coredb if db is not None else None
         if core is not None:
             host = getattr(sw, "switchname", "") or getattr(sw, "hostname", "")
             for r in core.query(f"SELECT {', '.join(REG_COLS)} FROM registrations WHERE hostname = ?",

@@ -372,3 +372,55 @@ def declare(module: Any) -> None:
 
 
 __all__ = ["cond", "regex_api", "replace_api", "escape", "declare"]
+
+
+# -- network and process APIs ----------------------------------------------------------------
+def _lan(ip: str) -> bool:
+    import ipaddress
+
+    try:
+        a = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return False
+    return a.is_private or a.is_loopback or a.is_link_local
+
+
+class NetApis:
+    def __init__(self, switch: Any) -> None:
+        self.switch = switch
+        self._cpu0 = (0.0, 0.0)
+
+    def is_lan_addr(self, args: str, session: Any, stream: Any) -> None:
+        stream.write("true" if _lan(args) else "false")
+
+    def gethost(self, args: str, session: Any, stream: Any) -> None:
+        import socket
+
+        try:
+            stream.write(socket.gethostbyname(args.strip()) if args.strip() else "!err!")
+        except OSError:
+            stream.write("!err!")
+
+    def getcputime(self, args: str, session: Any, stream: Any) -> None:
+        t = os.times()
+        if (args or "").strip().lower() == "reset":
+            self._cpu0 = (t.user, t.system)
+            return
+        stream.write(f"{int((t.user - self._cpu0[0]) * 1000)}:{int((t.system - self._cpu0[1]) * 1000)}")
+
+    def xml_flush_cache(self, args: str, session: Any, stream: Any) -> None:
+        stream.write("+OK\n")  # fsd keeps no XML lookup cache
+
+    def uuid_break_alias(self, args: str, session: Any, stream: Any) -> None:
+        stream.write(self.switch.api_execute("uuid_break", args))
+
+
+def declare_net(module: Any) -> None:
+    n = NetApis(module.switch)
+    add = module.add_api
+    add("is_lan_addr", "See if an ip is a lan addr", "<ip>", n.is_lan_addr)
+    add("gethost", "gethostbyname", "", n.gethost)
+    add("host_lookup", "Lookup host", "<hostname>", n.gethost)
+    add("getcputime", "Gets CPU time in milliseconds (user,kernel)", "[reset]", n.getcputime)
+    add("xml_flush_cache", "Clear xml cache", "<id> <key> <val>", n.xml_flush_cache)
+    add("break", "uuid_break", "<uuid> [all]", n.uuid_break_alias)

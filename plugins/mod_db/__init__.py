@@ -11,10 +11,12 @@ is kept in module globals: each loaded instance owns its pools in ``module.state
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import fsd
 from fsd.log import ERR, INFO, log
+from fsd.numbers import to_int
 from fsd.services import DATABASE
 from fsd.truth import is_true
 
@@ -22,7 +24,13 @@ from .coredb import CoreDb
 from .coredb_schema import WANTED
 from .dsn import DsnError, parse_dsn
 from .handle import DbHandle
-from .pool import DEFAULT_MAX_HANDLES, DEFAULT_TIMEOUT, DbManager
+from .pool import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_DSNS,
+    DEFAULT_MAX_HANDLES,
+    DEFAULT_TIMEOUT,
+    DbManager,
+)
 
 __all__ = ["CoreDb", "DbHandle", "DbManager", "DbService"]
 
@@ -37,8 +45,9 @@ class DbService:
         self.coredb: CoreDb | None = None
 
     def connect(self, dsn: str, user: str | None = None, password: str | None = None, *,
-                owner: Any = None) -> DbHandle:
-        return DbHandle(self.manager, dsn or "", user or None, password or None, owner=owner)
+                owner: Any = None, cancel: threading.Event | None = None) -> DbHandle:
+        return DbHandle(self.manager, dsn or "", user or None, password or None, owner=owner,
+                        cancel=cancel)
 
     def release_owner(self, owner: Any) -> None:
         self.manager.release_owner(owner)
@@ -48,10 +57,7 @@ def _int_setting(settings: dict, name: str, default: int, low: int, high: int) -
     raw = settings.get(name)
     if raw in (None, ""):
         return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = low - 1
+    value = to_int(str(raw), low - 1)  # ASCII digits only: "٣" is not 3 here
     if low <= value <= high:
         return value
     log(ERR, f"{name} must be between {low} and {high}")
@@ -108,6 +114,9 @@ def fsd_module_load(module: Any) -> None:
         pool_sizes=read_pool_sizes(cfg),
         auto_clear_sql=is_true(settings.get("auto-clear-sql"), True),
         auto_create_schemas=is_true(settings.get("auto-create-schemas"), True),
+        idle_timeout=float(_int_setting(settings, "db-idle-timeout", int(DEFAULT_IDLE_TIMEOUT),
+                                        0, 86400)),
+        max_dsns=_int_setting(settings, "db-max-dsns", DEFAULT_MAX_DSNS, 1, 100000),
     )
     service = DbService(manager)
     module.state["manager"] = manager

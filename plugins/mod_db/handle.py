@@ -8,6 +8,7 @@ used by one thread at a time, like a Lua state.
 from __future__ import annotations
 
 import math
+import threading
 import traceback
 import weakref
 from collections.abc import Callable
@@ -74,7 +75,7 @@ class DbHandle:
 
     def __init__(self, manager: DbManager, dsn: str, user: str | None = None,
                  password: str | None = None, *, owner: Any = None,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, cancel: threading.Event | None = None) -> None:
         self._manager = manager
         self._lease: Lease | None = None
         self._finalizer: weakref.finalize | None = None
@@ -84,7 +85,7 @@ class DbHandle:
         try:
             if not full:
                 raise DsnError("empty DSN")
-            lease = manager.acquire(full, timeout=timeout, owner=owner)
+            lease = manager.acquire(full, timeout=timeout, owner=owner, cancel=cancel)
         except DbError as e:
             self._connect_failed(str(e))
         except DsnError as e:

@@ -6,6 +6,12 @@ When all are leased the caller waits up to ``timeout`` seconds and then gets a
 :class:`PoolTimeout`.  A lease goes back on ``release()`` — which
 :class:`~fsd_modules.mod_db.handle.DbHandle` calls on ``release()``, on garbage collection
 (weakref finalizer) and, through :meth:`DbManager.release_owner`, when a script ends.
+
+Bounds (issue 19): an idle connection is closed after ``idle_timeout`` seconds (a reaper
+thread; FreeSWITCH reaps its handle cache after 30 s), and at most ``max_dsns`` pools exist
+at once — a new DSN beyond that retires the least recently used pool with nothing leased
+or waiting, or is refused when every pool is busy.  A wait for a free handle can be given
+a ``cancel`` event (a script's kill flag) and then stops within 0.1 s of it being set.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from .dsn import Dsn, parse_dsn
 
 DEFAULT_MAX_HANDLES = 50  # FreeSWITCH's runtime default (switch_core.c)
 DEFAULT_TIMEOUT = 5.0  # seconds; FreeSWITCH's runtime default db_handle_timeout
+DEFAULT_IDLE_TIMEOUT = 30.0  # seconds an unused pooled connection stays open (SQL_CACHE_TIMEOUT)
+DEFAULT_MAX_DSNS = 100  # distinct DSNs with a pool at once
+_CANCEL_SLICE = 0.1  # a cancellable wait checks its cancel event this often
 
 
 class PoolTimeout(DbError):
@@ -30,6 +39,14 @@ class PoolTimeout(DbError):
 
 class PoolClosed(DbError):
     """The pool was shut down."""
+
+
+class PoolCancelled(DbError):
+    """The wait for a free handle was cancelled (the waiting script was killed)."""
+
+
+class TooManyDsns(DbError):
+    """A new DSN would exceed ``max_dsns`` and every existing pool is in use."""
 
 
 class Lease:
@@ -85,7 +102,9 @@ class DsnPool:
         self.timeout = float(timeout)
         self.manager = manager
         self._cond = threading.Condition()
-        self._idle: list[SqliteBackend | OdbcBackend] = []
+        # Idle connections with the monotonic time each was returned (newest last).
+        self._idle: list[tuple[SqliteBackend | OdbcBackend, float]] = []
+        self.last_used = time.monotonic()
         self._open = 0
         self._in_use = 0
         self._waiting = 0
@@ -100,21 +119,28 @@ class DsnPool:
             self._anchor = SqliteBackend(dsn)
 
     # -- checkout / return ------------------------------------------------------------
-    def acquire(self, timeout: float | None = None, owner: Any = None) -> Lease:
-        """Lease a connection, opening one if the pool is below its size, else waiting."""
+    def acquire(self, timeout: float | None = None, owner: Any = None,
+                cancel: threading.Event | None = None) -> Lease:
+        """Lease a connection, opening one if the pool is below its size, else waiting
+        (until the timeout, or until ``cancel`` is set)."""
         wait = self.timeout if timeout is None else float(timeout)
         deadline = time.monotonic() + wait
         with self._cond:
+            self.last_used = time.monotonic()
             while True:
                 if self._closed:
                     raise PoolClosed(f"database pool for {self.dsn.describe()} is shut down")
+                if cancel is not None and cancel.is_set():
+                    raise PoolCancelled(
+                        f"wait for a database handle for {self.dsn.describe()} cancelled")
                 if self._idle:
-                    backend = self._idle.pop()
+                    reused, _ = self._idle.pop()
                     self._in_use += 1
                     self.acquired += 1
-                    return self.manager._track(Lease(backend, self, owner))
+                    break
                 if self._open < self.max_handles:
                     self._open += 1  # reserve the slot, connect outside the lock
+                    reused = None
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -124,9 +150,13 @@ class DsnPool:
                         f"for {self.dsn.describe()} (all {self.max_handles} in use)")
                 self._waiting += 1
                 try:
-                    self._cond.wait(remaining)
+                    self._cond.wait(remaining if cancel is None else min(remaining, _CANCEL_SLICE))
                 finally:
                     self._waiting -= 1
+        if reused is not None:
+            # Tracked outside the pool's lock: the manager's lock is taken before a
+            # pool's (retire), never after.
+            return self.manager._track(Lease(reused, self, owner))
         try:
             backend = open_backend(self.dsn, busy_timeout=self.manager.busy_timeout,
                                    on_reconnect=self._count_reconnect)
@@ -148,8 +178,9 @@ class DsnPool:
         keep = _reset(backend)
         with self._cond:
             self._in_use -= 1
+            self.last_used = time.monotonic()
             if keep and not self._closed:
-                self._idle.append(backend)
+                self._idle.append((backend, self.last_used))
             else:
                 self._open -= 1
             self._cond.notify()
@@ -171,11 +202,31 @@ class DsnPool:
                               self._in_use, len(self._idle), self._waiting, self.errors,
                               self.timeouts, self.reconnects, self.acquired)
 
+    def reap(self, older_than: float) -> int:
+        """Close idle connections returned before monotonic time ``older_than``; how many."""
+        with self._cond:
+            old = [b for b, since in self._idle if since < older_than]
+            if not old:
+                return 0
+            self._idle = [(b, since) for b, since in self._idle if since >= older_than]
+            self._open -= len(old)
+        for b in old:
+            b.close()
+        return len(old)
+
+    def retire(self) -> bool:
+        """Close this pool if nothing is leased or waited for (True), else leave it."""
+        with self._cond:
+            if self._closed or self._in_use or self._waiting or self._anchor is not None:
+                return False
+        self.close()
+        return True
+
     def close(self) -> None:
         """Close idle connections; leased ones close when they come back."""
         with self._cond:
             self._closed = True
-            idle, self._idle = self._idle, []
+            idle, self._idle = [b for b, _ in self._idle], []
             self._open -= len(idle)
             self._cond.notify_all()
         for b in idle:
@@ -213,7 +264,8 @@ class DbManager:
                  timeout: float = DEFAULT_TIMEOUT,
                  pool_sizes: dict[str, tuple[int | None, float | None]] | None = None,
                  auto_clear_sql: bool = True, auto_create_schemas: bool = True,
-                 busy_timeout: float = 5.0) -> None:
+                 busy_timeout: float = 5.0, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+                 max_dsns: int = DEFAULT_MAX_DSNS) -> None:
         self.db_dir = db_dir
         self.max_handles = max_handles
         self.timeout = timeout
@@ -225,6 +277,11 @@ class DbManager:
         self._lock = threading.Lock()
         self._owners: dict[Any, set[Lease]] = {}
         self._closed = False
+        self.idle_timeout = float(idle_timeout)  # <= 0: idle connections stay open
+        self.max_dsns = max(1, int(max_dsns))
+        self.retired = 0  # pools closed to make room for a new DSN
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
 
     def pool_for(self, dsn: str) -> DsnPool:
         """The pool of ``dsn`` (created on first use; raises DsnError when malformed)."""
@@ -239,14 +296,69 @@ class DbManager:
         with self._lock:
             pool = self._pools.get(dsn)
             if pool is None:
+                self._make_room()
                 pool = DsnPool(parsed, size or self.max_handles,
                                self.timeout if timeout is None else timeout, self)
                 self._pools[dsn] = pool
+                self._start_reaper()
             return pool
 
-    def acquire(self, dsn: str, timeout: float | None = None, owner: Any = None) -> Lease:
-        """Lease a connection for ``dsn``; raises DsnError, DbError or PoolTimeout."""
-        return self.pool_for(dsn).acquire(timeout, owner)
+    def _make_room(self) -> None:
+        """(Lock held.) Retire least recently used idle pools until a new one fits."""
+        if len(self._pools) < self.max_dsns:
+            return
+        for key, pool in sorted(self._pools.items(), key=lambda kv: kv[1].last_used):
+            if pool.retire():
+                del self._pools[key]
+                self.retired += 1
+                if len(self._pools) < self.max_dsns:
+                    return
+        raise TooManyDsns(f"too many distinct database DSNs in use (db-max-dsns is "
+                          f"{self.max_dsns} and every pool has a handle leased)")
+
+    def _start_reaper(self) -> None:
+        """(Lock held.) One thread closes idle connections past ``idle_timeout``."""
+        if self._reaper is not None or self.idle_timeout <= 0:
+            return
+        self._reaper = threading.Thread(target=self._reap_loop, name="mod_db-pool-reaper",
+                                        daemon=True)
+        self._reaper.start()
+
+    def _reap_loop(self) -> None:
+        every = max(0.05, min(self.idle_timeout / 2, 5.0))
+        while not self._stop.wait(every):
+            self.reap()
+
+    def reap(self) -> int:
+        """Close every idle connection unused for ``idle_timeout`` seconds, and drop pools
+        left with no connection; how many connections were closed."""
+        cutoff = time.monotonic() - self.idle_timeout
+        with self._lock:
+            pools = list(self._pools.items())
+        closed = 0
+        for key, pool in pools:
+            closed += pool.reap(cutoff)
+            if pool.last_used < cutoff and pool.status().open == 0:
+                with self._lock:
+                    if self._pools.get(key) is pool and pool.retire():
+                        del self._pools[key]
+        if closed:
+            log(DEBUG, f"closed {closed} idle database handle(s)")
+        return closed
+
+    def acquire(self, dsn: str, timeout: float | None = None, owner: Any = None,
+                cancel: threading.Event | None = None) -> Lease:
+        """Lease a connection for ``dsn``; raises DsnError, DbError, PoolTimeout,
+        PoolCancelled (``cancel`` was set while waiting) or TooManyDsns."""
+        for _ in range(3):
+            pool = self.pool_for(dsn)
+            try:
+                return pool.acquire(timeout, owner, cancel)
+            except PoolClosed:
+                # Retired for another DSN between pool_for and acquire: take a fresh one.
+                if self._closed:
+                    raise
+        return self.pool_for(dsn).acquire(timeout, owner, cancel)
 
     def _track(self, lease: Lease) -> Lease:
         if lease.owner is not None:
@@ -284,7 +396,8 @@ class DbManager:
         """The ``db_cache status`` text."""
         rows = self.status()
         lines = [f"{len(rows)} database pool(s); default size {self.max_handles}, "
-                 f"wait timeout {self.timeout:g} s"]
+                 f"wait timeout {self.timeout:g} s, idle timeout {self.idle_timeout:g} s, "
+                 f"max dsns {self.max_dsns}, retired {self.retired}"]
         for s in rows:
             lines.append(
                 f"{s.dsn} [{s.kind}] size {s.size} open {s.open} in-use {s.in_use} "
@@ -293,6 +406,7 @@ class DbManager:
         return "\n".join(lines) + "\n"
 
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             self._closed = True
             pools = list(self._pools.values())

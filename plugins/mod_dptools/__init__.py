@@ -47,13 +47,24 @@ def fsd_module_load(module: ModuleInterface) -> None:
     add("wait_for_answer", apps.wait_for_answer, "Wait for call to be answered", "")
     add("noop", apps.noop, "Do nothing", "", _INLINE | APP_ZOMBIE_EXEC)
     module.add_endpoint("user", user_outgoing)
-    from fsd_modules.mod_dptools import bridge_apps, dptools_apis, ivr_app, limit_apps, media_detect
+    from fsd_modules.mod_dptools import (
+        bridge_apps,
+        displace,
+        dptools_apis,
+        dtmf_bind,
+        ivr_app,
+        limit_apps,
+        media_detect,
+    )
 
     limit_apps.declare(module)
     apps.declare_more(module)
+    apps.declare_small(module)
     media_detect.declare(module)
     ivr_app.declare(module)
     bridge_apps.declare(module)
+    dtmf_bind.declare(module)
+    displace.declare(module)
     dptools_apis.declare(module)
     try:
         from fsd_modules.mod_dptools import media_apps

@@ -178,6 +178,11 @@ def respond(session: Session, data: str) -> None:
         session.log(WARNING, f"respond: invalid response [{data}]")
         return
     code = int(code_text)
+    reason = data.split(None, 1)[1].strip() if len(data.split(None, 1)) > 1 else ""
+    # An endpoint that speaks a protocol with status codes (SIP) sends exactly this one.
+    send = getattr(session.tech, "respond", None)
+    if send is not None and send(session, code, reason):
+        return
     if code in (180,):
         session.ring_ready()
     elif 100 < code < 200:
@@ -588,3 +593,73 @@ def declare_more(module: Any) -> None:
         "[+]<time> <path> [aleg|bleg|both]", N)
     add("sched_cancel", sched_cancel, "cancel scheduled tasks", "[group]", N)
     add("stop", eval_app, "Do Nothing", "", N | R)
+
+
+# -- small applications: ACL check, channel name, hold/info messages, DTMF blocking ---------
+def check_acl(session: Session, data: str) -> None:
+    """``check_acl <ip> <acl|cidr> [<hangup_cause>]``: hang up when ``ip`` is not allowed."""
+    words = data.split()
+    if len(words) < 2:
+        session.log(ERR, "Usage: <ip> <acl | cidr> [<hangup_cause>]\n")
+        return
+    allowed = session.switch.api_execute("acl", f"{words[0]} {words[1]}") == "true"
+    if not allowed:
+        session.hangup(causes.str2cause(words[2]) if len(words) > 2 else "CALL_REJECTED")
+
+
+def set_name(session: Session, data: str) -> None:
+    if data.strip():
+        session.name = data.strip()
+        session.set_variable("channel_name", session.name)
+
+
+def hold(session: Session, data: str) -> None:
+    _indicate(session, "HOLD", data)
+
+
+def unhold(session: Session, data: str) -> None:
+    _indicate(session, "UNHOLD", data)
+
+
+def send_info(session: Session, data: str) -> None:
+    _indicate(session, "INFO", data)
+
+
+def set_media_stats(session: Session, data: str) -> None:
+    port = getattr(session, "media", None)
+    if port is not None:
+        session.set_variable("rtp_audio_in_media_packet_count", str(port.frames_in))
+        session.set_variable("rtp_audio_out_media_packet_count", str(port.frames_out))
+
+
+def _block_filter(session: Any, digit: str, duration_ms: int) -> bool:
+    return bool(session.get_private("dtmf_blocked"))
+
+
+def block_dtmf(session: Session, data: str) -> None:
+    """Drop every DTMF the channel receives until ``unblock_dtmf``."""
+    filters = getattr(session.switch, "dtmf_filters", None)
+    if filters is None:
+        filters = []
+        session.switch.dtmf_filters = filters
+    if _block_filter not in filters:
+        filters.insert(0, _block_filter)
+    session.set_private("dtmf_blocked", True)
+
+
+def unblock_dtmf(session: Session, data: str) -> None:
+    session.set_private("dtmf_blocked", None)
+
+
+def declare_small(module: Any) -> None:
+    from fsd.module import APP_SUPPORT_NOMEDIA as N
+
+    add = module.add_application
+    add("check_acl", check_acl, "Check an ip against an ACL list", "<ip> <acl | cidr> [<hangup_cause>]", N)
+    add("set_name", set_name, "Name the channel", "<name>", N)
+    add("hold", hold, "Send a hold message", "[<display message>]", N)
+    add("unhold", unhold, "Send a un-hold message", "", N)
+    add("send_info", send_info, "Send info", "<info>", N)
+    add("set_media_stats", set_media_stats, "Set Media Stats", "", N)
+    add("block_dtmf", block_dtmf, "Block DTMF", "", N)
+    add("unblock_dtmf", unblock_dtmf, "Stop blocking DTMF", "", N)

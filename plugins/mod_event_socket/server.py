@@ -9,11 +9,11 @@ import ssl
 import threading
 from typing import Any
 
+from fsd.acl import AccessList, resolve
 from fsd.events import event_id
 from fsd.log import DEBUG, ERR, INFO, LogRecord, log
 
 from . import protocol as P
-from .acl import AccessList, resolve
 from .config import ESLSettings
 from .listener import Listener, QueuedEvent
 

@@ -120,8 +120,8 @@ class Sofia:
 
         from fsd.services import DATABASE
 
-        # mod_db starts its writer in a thread at runtime; wait for it briefly.
-        for _ in range(100):
+        # mod_db starts its writer in a thread at runtime; wait for it (up to 30 s).
+        for _ in range(600):
             db = self.switch.services.get(DATABASE)
             if db is None:
                 return

@@ -65,6 +65,7 @@ class SipCall(Endpoint):
         self._ok: SipMessage | None = None
         self._ok_timer: Any = None
         self._reinvite_ok: SipMessage | None = None
+        self.respond_status: tuple[int, str] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -177,7 +178,7 @@ class SipCall(Endpoint):
                 session.set_variable("sip_hangup_disposition", "recv_cancel")
             else:
                 session.set_variable("sip_hangup_disposition", "send_refuse")
-                status = causes.cause_to_sip(cause)
+                status = self.respond_status[0] if self.respond_status else causes.cause_to_sip(cause)
                 session.set_variable("sip_term_status", str(status))
                 session.set_variable("proto_specific_hangup_cause", f"sip:{status}")
         else:
@@ -209,6 +210,15 @@ class SipCall(Endpoint):
             body = f"Signal={d}\r\nDuration={duration_ms or 250}\r\n".encode()
             self._call_soon(self._loop_in_dialog, "INFO", body, "application/dtmf-relay")
 
+    def respond(self, session: Session, code: int, reason: str) -> bool:
+        """The ``respond`` application on an unanswered inbound call: refusals go out
+        with exactly this status (401/407 as a 407 challenge is not done: sent as is)."""
+        if self.direction != "inbound" or code < 300 or self.final_sent or session.answered():
+            return False
+        self.respond_status = (code, reason)
+        session.hangup("USER_CHALLENGE" if code in (401, 407) else causes.sip_to_cause(code))
+        return True
+
     def media_timeout(self) -> None:
         """From the RTP stream: no packets for rtp-timeout-sec."""
         self.work(self._hangup, "MEDIA_TIMEOUT")
@@ -225,9 +235,11 @@ class SipCall(Endpoint):
             if self.final_sent and 200 <= self.final_sent < 300:
                 self._loop_bye(extra)
             elif not self.final_sent:
-                status = 487 if self.cancelled else causes.cause_to_sip(cause)
+                status, phrase = 487 if self.cancelled else causes.cause_to_sip(cause), ""
+                if self.respond_status and not self.cancelled:
+                    status, phrase = self.respond_status
                 self.ended = False
-                self._loop_send(status, "", b"", extra)
+                self._loop_send(status, phrase, b"", extra)
                 self.ended = True
         else:
             if self.answered_sip:
@@ -262,9 +274,21 @@ class SipCall(Endpoint):
         self.bye_sent = True
         self._loop_in_dialog("BYE", extra=extra)
 
+    def drop(self) -> None:
+        """Forget the dialog (loop)."""
+        self.stack.calls.pop(self.key, None)
+        if self.invite_tx is not None:
+            self.stack.invites.pop((self.call_id, self.remote_tag,
+                                    self.invite_tx.request.cseq[0]), None)
+
+    def invite_retransmitted(self, msg: SipMessage) -> None:
+        """The INVITE again after its transaction ended (we sent 2xx): the 2xx again."""
+        if self._ok is not None and msg.transport == "udp":
+            self.stack.send_response(self._ok, msg)
+
     def _loop_forget(self) -> None:
         # Linger a little so retransmissions still find the dialog.
-        self.stack.loop.call_later(32 * self.stack.t1, lambda: self.stack.calls.pop(self.key, None))
+        self.stack.loop.call_later(32 * self.stack.t1, self.drop)
         if self._ok_timer is not None:
             self._ok_timer.cancel()
 

@@ -14,7 +14,7 @@ from fsd.log import DEBUG, INFO, log
 from fsd.session import Session, SessionError
 
 from .call import SipCall
-from .message import NameAddr, SipUri
+from .message import NameAddr, SipMessage, SipUri
 from .transaction import ServerTransaction
 from .variables import inbound_variables
 
@@ -53,6 +53,7 @@ def inbound_invite(stack: Stack, tx: ServerTransaction) -> None:
             call.dest = (ct.host, ct.port or 5060)
     tx.on_cancel = lambda: cancel_from_peer(call)
     stack.calls[call.key] = call
+    stack.invites[(call.call_id, call.remote_tag, msg.cseq[0])] = call
     stack.calls_in += 1
     call.work(admit, call, tx)
 
@@ -64,6 +65,8 @@ def cancel_from_peer(self: SipCall) -> None:
     self.ended = True
     self.media.close()
     s = self.session
+    if s is None:
+        self._loop_forget()  # admission sees the flag and stops
     if s is not None:
         def cancel() -> None:
             s.set_variable("sip_hangup_disposition", "recv_cancel")
@@ -84,7 +87,7 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
         def send() -> None:
             self.final_sent = status
             tx.reply(status, reason, headers)
-            stack.calls.pop(self.key, None)
+            self.drop()
         loop_reply(send)
 
     if self.cancelled:
@@ -92,7 +95,21 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
     user_vars: dict[str, str] = {}
     authorized = False
     context = cfg.context
-    if cfg.auth_calls or (msg.get("Proxy-Authorization") and not cfg.accept_blind_auth):
+    acl_passed = False
+    for lst, pass_ctx, fail_ctx in stack.inbound_acl:
+        if lst.allows(msg.source[0]):
+            acl_passed = True
+            context = pass_ctx or context
+            if cfg.auth_calls:
+                authorized = True
+                user_vars["sip_acl_authed_by"] = lst.name
+            break
+        if fail_ctx:
+            context = fail_ctx
+        elif not cfg.auth_calls:
+            return refuse(403, "Forbidden")
+    if (cfg.auth_calls and not acl_passed) or \
+            (msg.get("Proxy-Authorization") and not cfg.accept_blind_auth and not authorized):
         from .auth import check_request
 
         res = check_request(stack, msg, "INVITE")
@@ -114,6 +131,7 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
         def no_codec() -> None:
             self.final_sent = 488
             tx.reply(488, "Not Acceptable Here", [("Reason", 'Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"')])
+            self.drop()
         loop_reply(no_codec)
         return
     if not msg.body:
@@ -128,13 +146,16 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
         gw.calls_in += 1
     from_user = frm.uri.user or "nobody"
     from_host = frm.uri.hostport or "nowhere"
-    cid_name = frm.display or frm.uri.user or "unknown"
+    cid = caller_id(msg, frm)
     profile = CallerProfile(
-        username=frm.uri.user, dialplan=cfg.dialplan, caller_id_name=cid_name,
-        caller_id_number=frm.uri.user or "0000000000", ani=frm.uri.user,
+        username=frm.uri.user, dialplan=cfg.dialplan, caller_id_name=cid["name"],
+        caller_id_number=cid["number"], ani=frm.uri.user,
         network_addr=msg.source[0], destination_number=dest, source="mod_sofia",
-        context=context, direction="inbound", logical_direction="inbound")
+        context=context, direction="inbound", logical_direction="inbound",
+        privacy_hide_name=cid["hide_name"], privacy_hide_number=cid["hide_number"],
+        screen_bit=cid["screen"])
     variables = inbound_variables(stack, msg)
+    variables.update(cid["vars"])
     variables.update(user_vars)
     if authorized:
         variables["sip_authorized"] = "true"
@@ -160,3 +181,43 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
     loop_reply(self._loop_send, 100, "Trying")
     log(DEBUG, f"inbound SIP call {msg.call_id} → {dest}@{context}")
     session.start("CS_ROUTING")
+
+
+def caller_id(msg: SipMessage, frm: NameAddr) -> dict:
+    """Caller ID as sofia builds it (§5.5): the From, then Remote-Party-ID, then
+    P-Asserted-Identity, then P-Preferred-Identity override it in turn; privacy flags."""
+    out: dict = {"name": frm.display or frm.uri.user or "unknown",
+                 "number": frm.uri.user or "0000000000", "hide_name": "false",
+                 "hide_number": "false", "screen": "true", "vars": {}}
+    rpid = msg.get("Remote-Party-ID")
+    if rpid:
+        na = NameAddr.parse(rpid)
+        if na.uri.user:
+            out["number"] = na.uri.user
+        out["name"] = na.display or na.uri.user or out["name"]
+        out["vars"].update({"sip_Remote-Party-ID": rpid, "sip_cid_type": "rpid"})
+        privacy = (na.params.get("privacy") or "").lower()
+        if privacy in ("yes", "full"):
+            out["hide_name"] = out["hide_number"] = "true"
+        elif privacy == "name":
+            out["hide_name"] = "true"
+        elif privacy == "number":
+            out["hide_number"] = "true"
+        if (na.params.get("screen") or "").lower() == "no":
+            out["screen"] = "false"
+    for header, var in (("P-Asserted-Identity", "sip_P-Asserted-Identity"),
+                        ("P-Preferred-Identity", "sip_P-Preferred-Identity")):
+        value = msg.get(header)
+        if not value:
+            continue
+        na = NameAddr.parse(value)
+        if na.uri.user:
+            out["number"] = na.uri.user
+        out["name"] = na.display or na.uri.user or out["name"]
+        kept = na.uri.user if header == "P-Asserted-Identity" else value
+        out["vars"].update({var: kept, "sip_cid_type": "pid"})
+    privacy = (msg.get("Privacy") or "").lower()
+    if "id" in [p.strip() for p in privacy.split(";")]:
+        out["hide_name"] = out["hide_number"] = "true"
+        out["vars"]["sip_Privacy"] = msg.get("Privacy")
+    return out

@@ -62,6 +62,7 @@ class ProfileConfig:
     accept_blind_reg: bool = False
     accept_blind_auth: bool = False
     apply_inbound_acl: list[str] = field(default_factory=list)
+    apply_register_acl: list[str] = field(default_factory=list)
     codec_prefs: str = ""
     dtmf_type: str = "rfc2833"
     rfc2833_pt: int = 101
@@ -196,6 +197,8 @@ def parse_profiles(conf: Any, default_ip: str) -> list[ProfileConfig]:
         pc.accept_blind_auth = is_true(p.get("accept-blind-auth"))
         acl = p.get("apply-inbound-acl")
         pc.apply_inbound_acl = [] if not acl or acl == "none" else [acl]
+        acl = p.get("apply-register-acl")
+        pc.apply_register_acl = [] if not acl or acl == "none" else [acl]
         pc.codec_prefs = p.get("codec-prefs") or p.get("inbound-codec-prefs") or ""
         dt = (p.get("dtmf-type") or "rfc2833").lower()
         pc.dtmf_type = dt if dt in ("rfc2833", "info") else "none"

@@ -86,7 +86,13 @@ class Registrar:
             reply(tx.reply, 401, "Unauthorized")
             return
         auth_user, realm, variables = "unknown", to.uri.host, {}
-        if not stack.cfg.accept_blind_reg:
+        acl_ok = None
+        if stack.register_acl:
+            acl_ok = all(lst.allows(msg.source[0]) for lst, _, _ in stack.register_acl)
+            if not acl_ok:
+                reply(tx.reply, 403, "Forbidden")
+                return
+        if not stack.cfg.accept_blind_reg and not acl_ok:
             res = check_request(stack, msg, "REGISTER")
             if res.status in (401, 407):
                 self._fire("sofia::pre_register", stack, msg, {})

@@ -118,6 +118,9 @@ class RtpStream:
         self.cn_in = self.unknown_in = self.bad_in = self.lost_in = 0
         self.send_errors = 0
         self.adjusted = False
+        # Polled from now on: datagrams before start() are read and dropped, and a stream
+        # that never starts is still closed when its call's port closes.
+        self._poller.add(self.sock.fileno(), self)
 
     # ------------------------------------------------------------------ control (any thread)
     def start(self, negotiated: Negotiated, remote_addr: tuple[str, int] | None = None) -> None:
@@ -134,7 +137,6 @@ class RtpStream:
             port = self.port
             port.set_pull_source(self._pull)
             port.sink = self._sink
-            self._poller.add(self.sock.fileno(), self)
         log(DEBUG, f"RTP {self.local_ip}:{self.local_port} -> {self.remote} "
                    f"{negotiated.codec}/{negotiated.ptime}ms te={negotiated.te_pt}",
             uuid=self.port.uuid)

@@ -18,12 +18,9 @@ import select
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from fsd.media.clock import MediaClock
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 _MAX_ROUNDS = 8  # reads per socket per tick at most (a burst of 8 packets)
 _used: set[tuple[str, int]] = set()

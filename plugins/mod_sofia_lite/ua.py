@@ -58,10 +58,31 @@ class Stack:
         self.client_tx: dict[tuple[str, str], ClientTransaction] = {}
         self.merged: dict[tuple[str, str, int, str], tuple[str, str, str]] = {}
         self.calls: dict[tuple[str, str], SipCall] = {}  # (Call-ID, local tag)
+        #: Inbound INVITE dialogs by (Call-ID, From tag, CSeq): a retransmitted INVITE that
+        #: arrives after our 2xx ended its transaction is answered by the dialog.
+        self.invites: dict[tuple[str, str, int], SipCall] = {}
         self.t1, self.t2, self.t4 = cfg.t1, cfg.t2, cfg.t4
         self.started = 0.0
         self.calls_in = self.failed_calls_in = self.calls_out = self.failed_calls_out = 0
         self._sps_window: list[float] = []
+        self.inbound_acl = self._acl(cfg.apply_inbound_acl)
+        self.register_acl = self._acl(cfg.apply_register_acl)
+
+    def _acl(self, specs: list[str]) -> list[tuple[Any, str, str]]:
+        """``acl[:pass_context[:fail_context]]`` → (AccessList, pass ctx, fail ctx)."""
+        from fsd.acl import resolve
+
+        conf = self.switch.config.get_configuration("acl.conf") if self.switch.config else None
+        out = []
+        for spec in specs:
+            name, _, rest = spec.partition(":")
+            pass_ctx, _, fail_ctx = rest.partition(":")
+            lst = resolve(name, conf)
+            if lst is None:
+                log(WARNING, f"profile {self.name}: unknown ACL [{name}] ignored")
+                continue
+            out.append((lst, pass_ctx, fail_ctx))
+        return out
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -257,6 +278,11 @@ class Stack:
         if tx is not None:
             tx.retransmitted()
             return
+        if msg.method == "INVITE" and not msg.to_tag:
+            call = self.invites.get((msg.call_id, msg.from_tag, num))
+            if call is not None:
+                call.invite_retransmitted(msg)
+                return
         if not msg.to_tag:
             # Merged request (RFC 3261 8.2.2.2): same request by another path → 482.
             mkey = (msg.call_id, msg.from_tag, num, msg.method)

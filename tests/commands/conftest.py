@@ -62,7 +62,8 @@ APPS = ["hash", "db", "limit", "limit_execute", "limit_hash", "push", "unshift",
         "mkdir", "rename", "bgsystem", "set_zombie_exec", "queue_dtmf", "stop", "multiset", "export",
         "sleep", "playback", "endless_playback", "ivr", "bind_meta_app", "wait_for_silence",
         "detect_silence", "detect_audio", "tone_detect", "stop_tone_detect", "displace_session",
-        "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat", "loop_playback"]
+        "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat", "loop_playback", "bind_digit_action", "unbind_meta_app", "check_acl",
+        "set_name", "hold", "unhold", "send_info", "set_media_stats", "block_dtmf"]  # noqa: E501
 
 
 def _app_extensions(apps: list[str]) -> str:
@@ -111,7 +112,7 @@ class Daemon:
         return self.api(f"uuid_getvar {uuid} {name}")
 
     def wait_var(self, uuid: str | None, name: str, value: str | None = None,
-                 timeout: float = 5) -> str:
+                 timeout: float = 15) -> str:
         def ok() -> bool:
             v = self.var(uuid, name)
             return v != "_undef_" and not v.startswith("-ERR") and (value is None or v == value)
@@ -123,7 +124,7 @@ class Daemon:
             if u:
                 self.api(f"uuid_kill {u}")
 
-    def gone(self, uuid: str | None, timeout: float = 5) -> bool:
+    def gone(self, uuid: str | None, timeout: float = 15) -> bool:
         return wait_until(lambda: (uuid or "") not in self.sw.sessions, timeout)
 
 

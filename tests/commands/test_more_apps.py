@@ -281,15 +281,136 @@ def test_loop_playback_and_endless_playback(daemon):
     assert daemon.gone(b)
 
 
-def test_sleep_eat_digits(daemon):
-    a, b = daemon.app("sleep", "200", wait=False)
-    daemon.api(f"uuid_recv_dtmf {b} 5")
-    assert daemon.wait_var(b, "app_done") == "1"
-    assert daemon.sw.sessions[b].has_dtmf()      # kept queued by default
-    daemon.kill(a)
-
-
 def test_chat_app_reports_failure_and_goes_on(daemon):
     a, b = daemon.app("chat", "sip|1000@x|1001@x|hello")
     assert daemon.var(b, "app_done") == "1"
+    daemon.kill(a)
+
+
+def test_bind_meta_app_on_a_bridged_call(daemon):
+    pa, pb, _ = daemon.call("answerer")
+    ta, tb = daemon.app("bind_meta_app", "1 a s set::meta_ran=yes")
+    s = daemon.sw.sessions[tb]
+    from fsd_modules.mod_dptools import dtmf_bind
+
+    dtmf_bind.bind_meta_app(s, "2 b s set::meta_b=yes")
+    dtmf_bind.bind_meta_app(s, "3 a s1 set::meta_once=${meta_once}x")
+    assert daemon.api(f"uuid_bridge {tb} {pb}").startswith("+OK")
+    assert wait_until(lambda: s.peer is not None and s.peer.uuid == pb)
+    daemon.api(f"uuid_recv_dtmf {tb} *1")
+    assert daemon.wait_var(tb, "meta_ran") == "yes"
+    assert wait_until(lambda: s.peer is not None and s.peer.uuid == pb), "bridge resumed"
+    daemon.api(f"uuid_recv_dtmf {pb} *2")         # the peer's digits (listen b)
+    assert daemon.wait_var(tb, "meta_b") == "yes"
+    daemon.api(f"uuid_recv_dtmf {tb} *3")
+    assert daemon.wait_var(tb, "meta_once") == "x"
+    assert wait_until(lambda: s.peer is not None and s.peer.uuid == pb)
+    daemon.api(f"uuid_recv_dtmf {tb} *3")         # once: gone, digits pass through
+    assert not s.get_private("dtmf_bindings").meta.get("3")
+    dtmf_bind.unbind_meta_app(s, "")
+    assert not s.get_private("dtmf_bindings").meta
+    daemon.kill(pa, ta)
+
+
+def test_bind_meta_app_bad_args(daemon):
+    a, b = daemon.app("bind_meta_app", "12 a s x")
+    assert daemon.sw.sessions[b].get_private("dtmf_bindings") is None
+    daemon.kill(a)
+
+
+def test_bind_digit_action_realms(daemon):
+    a, b = daemon.app("bind_digit_action", "r1,123,exec:set,da=one")
+    s = daemon.sw.sessions[b]
+    from fsd_modules.mod_dptools import dtmf_bind
+
+    dtmf_bind.bind_digit_action(s, "r2,~^9\\d#$,exec:set,da=regex")
+    daemon.api(f"uuid_recv_dtmf {b} 123")
+    assert daemon.wait_var(b, "da") == "one"
+    dtmf_bind.digit_action_set_realm(s, "r2")
+    daemon.api(f"uuid_recv_dtmf {b} 95#")
+    assert daemon.wait_var(b, "da", "regex") == "regex"
+    dtmf_bind.clear_digit_action(s, "all")
+    assert s.get_private("dtmf_bindings").actions == []
+    daemon.kill(a)
+
+
+def _loud(port) -> bool:
+    import numpy as np
+
+    return float(np.abs(port.last_write).mean()) > 500
+
+
+def test_displace_session_mixes_a_tone_into_the_output(daemon):
+    a, b = daemon.app("displace_session", "tone_stream://%(20000,0,700) m")
+    port = daemon.sw.sessions[b].media
+    assert wait_until(lambda: _loud(port), 15)
+    from fsd_modules.mod_dptools import displace
+
+    displace.stop_displace_session(daemon.sw.sessions[b], "tone_stream://%(20000,0,700)")
+    assert wait_until(lambda: not _loud(port), 15)
+    daemon.kill(a)
+
+
+def test_displace_time_limit_and_uuid_displace(daemon):
+    a, b = daemon.app("displace_session", "tone_stream://%(20000,0,700) +200")
+    port = daemon.sw.sessions[b].media
+    assert wait_until(lambda: _loud(port), 15)
+    assert wait_until(lambda: not _loud(port) and not port._out_mixers, 5)   # limit reached
+    assert daemon.api(f"uuid_displace {b} start tone_stream://%(20000,0,500) 0 mux") == "+OK Success\n"
+    assert wait_until(lambda: _loud(port), 15)
+    assert daemon.api(f"uuid_displace {b} stop tone_stream://%(20000,0,500)") == "+OK Success\n"
+    assert daemon.api(f"uuid_displace {b} stop nothing") == "-ERR Cannot stop displace session!\n"
+    assert daemon.api("uuid_displace nosuch start x") == "-ERR Cannot locate session!\n"
+    assert daemon.api("uuid_displace x") == "-USAGE: <uuid> [start|stop] <path> [<limit>] [mux]\n"
+    daemon.kill(a)
+
+
+def test_three_way_joins_a_call(daemon):
+    import numpy as np
+
+    # the target call: pa <-> pb bridged to ta/tb
+    pa, pb, _ = daemon.call("answerer")
+    ta, tb, _ = daemon.call("park")
+    assert daemon.api(f"uuid_bridge {tb} {pb}").startswith("+OK")
+    assert wait_until(lambda: daemon.sw.sessions[tb].peer is not None)
+    ca, cb = daemon.app("three_way", tb, wait=False)
+    # the joining party speaks (a tone on its far leg): both sides of the call hear it
+    daemon.api(f"uuid_broadcast {ca} tone_stream://%(20000,0,900) aleg")
+    assert wait_until(lambda: _loud(daemon.sw.sessions[tb].media)
+                      and _loud(daemon.sw.sessions[pb].media), 10)
+    # and it hears the call: the target side talks
+    daemon.api(f"uuid_broadcast {pa} tone_stream://%(20000,0,400) aleg")
+    assert wait_until(lambda: float(np.abs(daemon.sw.sessions[cb].media.last_write).mean()) > 500, 10)
+    daemon.kill(pa, ta)
+    assert daemon.wait_var(cb, "three_way_status", timeout=10) == "done"
+    daemon.kill(ca)
+
+
+def test_small_apps(daemon):
+    events = EventLog(daemon.sw)
+    a, b = daemon.app("check_acl", "127.0.0.1 loopback.auto")
+    assert b in daemon.sw.sessions
+    daemon.kill(a)
+    a, b = daemon.app("check_acl", "8.8.8.8 loopback.auto USER_BUSY", wait=False)
+    assert daemon.gone(b)
+    a, b = daemon.app("set_name", "sofia/internal/renamed")
+    assert daemon.sw.sessions[b].name == "sofia/internal/renamed"
+    daemon.kill(a)
+    for app, what in (("hold", "HOLD"), ("unhold", "UNHOLD"), ("send_info", "INFO")):
+        a, b = daemon.app(app, "x")
+        assert events.wait("CHANNEL_DATA", b, Indication=what)
+        daemon.kill(a)
+    a, b = daemon.app("set_media_stats", "")
+    assert daemon.var(b, "rtp_audio_in_media_packet_count").isdigit()
+    daemon.kill(a)
+    a, b = daemon.app("block_dtmf", "")
+    s = daemon.sw.sessions[b]
+    s.flush_dtmf()
+    daemon.api(f"uuid_recv_dtmf {b} 1")
+    assert not s.has_dtmf()
+    from fsd_modules.mod_dptools import apps
+
+    apps.unblock_dtmf(s, "")
+    daemon.api(f"uuid_recv_dtmf {b} 2")
+    assert wait_until(lambda: s.has_dtmf() or bool(events.of("DTMF", b)), 15)
     daemon.kill(a)

@@ -165,3 +165,22 @@ def test_find_user_xml_and_group_call_and_list_users(daemon):
     assert "1000|" not in listing
     assert daemon.api("list_users a b c d e f g h i j") == (
         "-USAGE: [group <group>] [domain <domain>] [user <user>] [context <context>]\n")
+
+
+@pytest.mark.parametrize("cmd,out", [
+    ("is_lan_addr 192.168.1.1", "true"),
+    ("is_lan_addr 10.0.0.1", "true"),
+    ("is_lan_addr 8.8.8.8", "false"),
+    ("is_lan_addr nonsense", "false"),
+    ("gethost localhost", "127.0.0.1"),
+    ("host_lookup", "!err!"),
+    ("xml_flush_cache id 1000 example.com", "+OK\n"),
+    ("break nosuch", "-ERR No such channel!\n"),
+])
+def test_net_apis(daemon, cmd, out):
+    assert daemon.api(cmd) == out
+
+
+def test_getcputime(daemon):
+    user, kernel = daemon.api("getcputime").split(":")
+    assert user.isdigit() and kernel.isdigit()

@@ -156,7 +156,7 @@ def test_settings_defaults_and_extensions():
 
 
 def test_acl_lists():
-    from fsd_modules.mod_event_socket.acl import resolve
+    from fsd.acl import resolve
 
     lo = resolve("loopback.auto")
     assert lo.allows("127.0.0.1") and lo.allows("::1") and not lo.allows("192.0.2.1")

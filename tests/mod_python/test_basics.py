@@ -175,3 +175,35 @@ def fsapi(session, stream, env, args):
     assert out == "True True|same|0|True|False uninitialized", out
     assert wait_until(lambda: not any("parked" in (s.name or "")
                                       for s in list(daemon.sw.sessions.values())), 10)
+
+
+def test_chat_application_calls_chat(daemon):
+    from fsd.events import Event
+
+    name = daemon.script("""
+from freeswitch import setGlobalVariable
+def chat(message, args):
+    setGlobalVariable("py_chat", message.getBody() + "|" + args + "|" + str(message.fire()))
+""")
+    msg = Event("MESSAGE")
+    msg.add_body("hi there")
+    daemon.sw.chat_applications["python"].func(msg, f"{name} extra")
+    assert daemon.wait_global("py_chat") == "hi there|extra|False"
+
+
+def test_hangup_hook_sees_a_transfer(daemon):
+    name = daemon.script("""
+from freeswitch import setGlobalVariable
+def hook(session, what, arg):
+    setGlobalVariable("py_xfer_hook", what + ":" + arg)
+def handler(session, args):
+    session.answer()
+    session.setHangupHook(hook, "myarg")
+    session.transfer("parked", "XML", "t")
+""")
+    a, b = daemon.call(f"py-{name}")
+    assert daemon.wait_global("py_xfer_hook") == "transfer:myarg"
+    assert wait_until(lambda: daemon.var(b, "destination_number") == "parked" or
+                      b not in daemon.sw.sessions)
+    daemon.sw.api_execute(f"uuid_kill {a}")
+    assert daemon.gone(b)

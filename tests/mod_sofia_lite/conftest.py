@@ -72,6 +72,20 @@ DIALPLAN = """<include>
         <action application="record" data="$${recordings_dir}/sip_in.wav 10"/>
       </condition>
     </extension>
+    <extension name="respond_403">
+      <condition field="destination_number" expression="^7010$">
+        <action application="respond" data="403 Go Away"/>
+      </condition>
+    </extension>
+    <extension name="custom_reply_headers">
+      <condition field="destination_number" expression="^7009$">
+        <action application="set" data="sip_ph_X-Early=1"/>
+        <action application="pre_answer"/>
+        <action application="set" data="sip_rh_X-Final=2"/>
+        <action application="answer"/>
+        <action application="park"/>
+      </condition>
+    </extension>
     <extension name="bridge_out">
       <condition field="destination_number" expression="^8(\\d+)$">
         <action application="bridge" data="${bridge_target}"/>
@@ -191,7 +205,7 @@ class Rig:
         out, err = proc.communicate(timeout=timeout)
         assert proc.returncode == 0, f"sipp failed ({proc.returncode}):\n{out[-1500:]}\n{err[-3000:]}"
 
-    def udp(self, data: bytes | str, *, want: int = 1, timeout: float = 5.0,
+    def udp(self, data: bytes | str, *, want: int = 1, timeout: float = 10.0,
             sock: socket.socket | None = None) -> list[str]:
         """Send one datagram to the profile; return the first ``want`` replies."""
         own = sock is None

@@ -206,3 +206,19 @@ def replay(sock: socket.socket, to: tuple, packets: list[tuple[float, bytes]]) -
         if delay > 0:
             time.sleep(delay)
         sock.sendto(data, to)
+
+
+def spy_reads(port) -> list[np.ndarray]:
+    """Wrap the port's pull source (the stream's jitter buffer): every frame the port
+    reads is also appended to the returned list."""
+    frames: list[np.ndarray] = []
+    pull = port._pull
+
+    def spy():
+        f = pull()
+        if f is not None:
+            frames.append(f.copy())
+        return f
+
+    port.set_pull_source(spy)
+    return frames

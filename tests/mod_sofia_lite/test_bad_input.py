@@ -132,3 +132,117 @@ def test_register_with_an_unknown_nonce_is_stale(sip_rig):
             'uri="sip:127.0.0.1", response="00000000000000000000000000000000", algorithm=MD5')
     r = sip_rig.udp(request("REGISTER", call_id="stale", uri="sip:127.0.0.1", extra=auth))[0]
     assert _status(r) == 401 and "stale=true" in r and 'qop="auth"' in r
+
+
+def test_200_is_retransmitted_until_the_ack_then_bye(tmp_path):
+    # T1 = 50 ms: the 200 goes out at 0, 50, 150, 350… ms; with no ACK by 64·T1 the call
+    # ends with a BYE (RECOVERY_ON_TIMER_EXPIRE).
+    base = start_rig(tmp_path, {"timer-T1": "50", "timer-T2": "400"})
+    with running_switch(base, MODULES) as sw:
+        rig = Rig(sw, base)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            got = rig.udp(request("INVITE", call_id="noack", body=SDP_PCMU, uri="sip:7002@127.0.0.1"),
+                          sock=s, want=1, timeout=5)
+            while not got[-1].startswith("BYE ") and len(got) < 40:
+                more = recv_replies(s, 1, 10)
+                assert more, [g.split("\r\n", 1)[0] for g in got]
+                got += more
+        firsts = [r.split("\r\n", 1)[0] for r in got]
+        assert firsts[0] == "SIP/2.0 100 Trying"
+        oks = [r for r in got if r.startswith("SIP/2.0 200")]
+        assert len(oks) >= 4 and len(set(oks)) == 1
+        assert any(f.startswith("BYE ") for f in firsts)
+        ev = rig.events.wait("CHANNEL_HANGUP_COMPLETE")[-1]
+        assert ev.get_header("Hangup-Cause") == "RECOVERY_ON_TIMER_EXPIRE"
+
+
+def test_refusal_is_retransmitted_until_the_ack(tmp_path):
+    base = start_rig(tmp_path, {"timer-T1": "50", "timer-T2": "400"})
+    with running_switch(base, MODULES) as sw:
+        rig = Rig(sw, base)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            got = rig.udp(request("INVITE", call_id="busy", body=SDP_PCMU, uri="sip:7005@127.0.0.1"),
+                          sock=s, want=4, timeout=5)
+            busy = [r for r in got if r.startswith("SIP/2.0 486")]
+            assert len(busy) >= 2 and "Reason: Q.850;cause=17;text=\"USER_BUSY\"" in busy[0]
+            to = [ln for ln in busy[0].split("\r\n") if ln.startswith("To:")][0]
+            ack = request("ACK", call_id="busy", uri="sip:7005@127.0.0.1").replace(
+                b"z9hG4bKbusy1ACK", b"z9hG4bKbusy1INVITE").replace(b"To: <sip:7001@127.0.0.1>", to.encode())
+            s.sendto(ack.replace(b"PORT", str(s.getsockname()[1]).encode()), ("127.0.0.1", rig.port))
+            # After the ACK: nothing more but the answer to our next request.
+            after = rig.udp(request("OPTIONS", call_id="after-ack"), sock=s, want=1)
+            assert after[0].startswith("SIP/2.0 200") and "OPTIONS" in after[0]
+
+
+def test_sip_ph_and_sip_rh_variables_become_response_headers(sip_rig):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        got = sip_rig.udp(request("INVITE", call_id="hdrs", body=SDP_PCMU, uri="sip:7009@127.0.0.1"),
+                          sock=s, want=3)
+    by = {_status(r): r for r in got}
+    assert "X-Early: 1" in by[183] and "application/sdp" in by[183]
+    assert "X-Final: 2" in by[200] and "m=audio" in by[200]
+
+
+def test_respond_sends_exactly_that_status(sip_rig):
+    got = sip_rig.udp(request("INVITE", call_id="resp", body=SDP_PCMU, uri="sip:7010@127.0.0.1"), want=2)
+    final = [r for r in got if _status(r) >= 200][0]
+    assert final.startswith("SIP/2.0 403 Go Away")
+    ev = sip_rig.events.wait("CHANNEL_HANGUP_COMPLETE")[-1]
+    assert ev.get_header("Hangup-Cause") == "CALL_REJECTED"
+    assert ev.get_header("variable_sip_term_status") == "403"
+
+
+@pytest.mark.parametrize("extra,name,number,hide,var", [
+    ('Remote-Party-ID: "Bob" <sip:5550001@x>;party=calling;privacy=full;screen=no',
+     "Bob", "5550001", "true", ("variable_sip_cid_type", "rpid")),
+    ('P-Asserted-Identity: "Alice" <sip:5551234@x>\nPrivacy: id',
+     "Alice", "5551234", "true", ("variable_sip_P-Asserted-Identity", "5551234")),
+    ("", "1005", "1005", "false", ("variable_sip_from_user", "1005")),
+])
+def test_caller_id_from_identity_headers(sip_rig, extra, name, number, hide, var):
+    cid = f"cid{number}"
+    sip_rig.udp(request("INVITE", call_id=cid, body=SDP_PCMU, uri="sip:7005@127.0.0.1", extra=extra), want=2)
+    def mine():
+        return [e for e in sip_rig.events.of("CHANNEL_HANGUP_COMPLETE")
+                if e.get_header("variable_sip_call_id") == cid]
+    assert wait_until(mine, 8)
+    ev = mine()[-1]
+    assert ev.get_header("Caller-Caller-ID-Name") == name
+    assert ev.get_header("Caller-Caller-ID-Number") == number
+    assert ev.get_header("Caller-Privacy-Hide-Number") == hide
+    assert ev.get_header(var[0]) == var[1]
+
+
+def test_inbound_and_register_acls(tmp_path):
+    base = start_rig(tmp_path, {"apply-inbound-acl": "192.0.2.0/24", "apply-register-acl": "192.0.2.0/24"})
+    with running_switch(base, MODULES) as sw:
+        rig = Rig(sw, base)
+        got = rig.udp(request("INVITE", call_id="acl1", body=SDP_PCMU), want=1)
+        assert _status(got[0]) == 403
+        got = rig.udp(request("REGISTER", call_id="acl2", uri="sip:127.0.0.1"), want=1)
+        assert _status(got[0]) == 403
+    base2 = start_rig(tmp_path, {"apply-inbound-acl": "loopback.auto:sip_test", "auth-calls": "true"},
+                      name="fsd2")
+    with running_switch(base2, MODULES) as sw:
+        rig = Rig(sw, base2)
+        rig.sipp("uac_answered.xml", "7001")  # no challenge: the ACL authorizes
+        ev = rig.events.wait("CHANNEL_HANGUP_COMPLETE")[-1]
+        assert ev.get_header("variable_sip_authorized") == "true"
+        assert ev.get_header("variable_sip_acl_authed_by") == "loopback.auto"
+
+
+def test_invite_retransmitted_after_the_200_gets_the_200_not_a_second_call(sip_rig):
+    data = request("INVITE", call_id="retx", body=SDP_PCMU, uri="sip:7002@127.0.0.1")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        got = sip_rig.udp(data, sock=s, want=2)
+        ok = [r for r in got if r.startswith("SIP/2.0 200")]
+        assert ok
+        again = sip_rig.udp(data, sock=s, want=1)
+        assert again[0] == ok[0]
+    assert len(sip_rig.sw.sessions) == 1
+    for uuid in list(sip_rig.sw.sessions):
+        sip_rig.sw.api_execute(f"uuid_kill {uuid}")

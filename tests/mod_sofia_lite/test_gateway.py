@@ -72,3 +72,38 @@ def test_gateway_with_wrong_password_fails_and_calls_are_refused(tmp_path):
             uuid, out = originate(sw_a, "sofia/gateway/bad/7002 &park()")
             assert uuid is None and "GATEWAY_DOWN" in out
             assert "(retry: " in sw_a.api_execute("sofia status")
+
+
+def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
+    base_b = start_rig(tmp_path, name="b")
+    with running_switch(base_b, MODULES) as sw_b:
+        b = Rig(sw_b, base_b)
+        gw = _gw("direct", b.port).replace('<param name="password" value="1234"/>',
+                                            '<param name="register" value="false"/>')
+        base_a = start_rig(tmp_path, name="a", gateways=gw)
+        with running_switch(base_a, MODULES) as sw_a:
+            a = Rig(sw_a, base_a)
+            st = sw_a.api_execute("sofia status gateway direct")
+            assert "State   \tNOREG" in st and "Status  \tUP" in st
+            assert sw_a.api_execute("sofia profile internal register direct") == \
+                "-ERR NOREG gateway [direct] can't be registered!\n"
+            assert sw_a.api_execute("sofia profile internal register nope") == "Invalid gateway!\n"
+            uuid, out = originate(sw_a, "sofia/gateway/direct/7002 &park()")
+            assert uuid, out
+            a.events.wait("CHANNEL_ANSWER", uuid)
+            assert b.events.wait("CHANNEL_ANSWER")[-1].get_header("Caller-Destination-Number") == "7002"
+            sw_a.api_execute(f"uuid_kill {uuid}")
+            b.events.wait("CHANNEL_HANGUP_COMPLETE")
+
+
+def test_gateway_to_nobody_times_out_on_timer_f_and_fails(tmp_path):
+    from .conftest import free_port
+
+    base_a = start_rig(tmp_path, {"timer-T1": "50"}, name="a", gateways=_gw("dead", free_port()))
+    with running_switch(base_a, MODULES) as sw_a:
+        a = Rig(sw_a, base_a)
+        ev = a.events.wait("CUSTOM", None, timeout=15, Event_Subclass="sofia::gateway_state",
+                           State="FAIL_WAIT")[-1]
+        assert ev.get_header("Gateway") == "dead"
+        failed = a.events.of("CUSTOM", None, Event_Subclass="sofia::gateway_state", State="FAILED")
+        assert failed and failed[-1].get_header("Status") == "408"

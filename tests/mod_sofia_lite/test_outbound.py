@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fsd.testing import originate
+from fsd.testing import originate, wait_until
 
 from .conftest import Rig
 
@@ -54,11 +54,31 @@ def test_bridge_sipp_to_sipp_through_fsd_with_early_media(sip_rig):
     sip_rig.sw.globals.set("bridge_target", f"sofia/internal/uas@127.0.0.1:{port}")
     sip_rig.sipp("uac_bye.xml", "8123")
     Rig.finish(proc)
-    hcs = sip_rig.events.wait("CHANNEL_HANGUP_COMPLETE")
-    assert any(e.get_header("variable_sip_hangup_disposition") == "recv_bye" for e in hcs)
+    def dispositions():
+        return {e.get_header("variable_sip_hangup_disposition")
+                for e in sip_rig.events.of("CHANNEL_HANGUP_COMPLETE")}
+    assert wait_until(lambda: dispositions() >= {"recv_bye", "send_bye"}, 10), dispositions()
 
 
 def test_reinvite_hold_and_resume(sip_rig):
     sip_rig.sipp("uac_hold.xml", "7002")
     sip_rig.events.wait("CHANNEL_HOLD")
     sip_rig.events.wait("CHANNEL_UNHOLD")
+
+
+def test_invite_to_nobody_times_out_on_timer_b(tmp_path):
+    # T1 = 50 ms: the INVITE is re-sent (timer A) until 64·T1 = 3.2 s (timer B).
+    import socket
+
+    from fsd.testing import running_switch
+
+    from .conftest import MODULES, recv_replies, start_rig
+
+    base = start_rig(tmp_path, {"timer-T1": "50"})
+    with running_switch(base, MODULES) as sw, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))  # a silent peer: it reads, never answers
+        port = s.getsockname()[1]
+        uuid, out = originate(sw, f"{{originate_timeout=30}}sofia/internal/x@127.0.0.1:{port} &park()")
+        assert uuid is None and out == "-ERR RECOVERY_ON_TIMER_EXPIRE\n", out
+        invites = [m for m in recv_replies(s, 20, 1) if m.startswith("INVITE ")]
+        assert len(invites) >= 5 and len(set(invites)) == 1

@@ -133,5 +133,5 @@ def test_registrations_survive_a_restart(tmp_path):
         assert rows and rows[0]["url"] == contact and rows[0]["expires"] > time.time() + 100
     with running_switch(base, MODULES) as sw:
         log = EventLog(sw)
-        assert wait_until(lambda: sw.api_execute(f"sofia_contact 1006@{dom}") == contact, 10)
+        assert wait_until(lambda: sw.api_execute(f"sofia_contact 1006@{dom}") == contact, 30)
         assert not log.of("CUSTOM", None, Event_Subclass="sofia::register")

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import pathlib
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -37,6 +37,18 @@ def peer():
     p.close()
 
 
+@contextlib.contextmanager
+def rtp_call(sw, negotiated, app: str = "&park()", **kw):
+    """A parked null channel with a started RtpStream (closed at the end)."""
+    s = parked(sw, app)
+    st = RtpStream(s, **kw)
+    try:
+        st.start(negotiated)
+        yield s, st
+    finally:
+        st.close()
+
+
 def parked(sw, app: str = "&park()"):
     uuid, out = originate(sw, f"null/rtp {app}")
     assert uuid, out
@@ -52,24 +64,10 @@ def test_received_tone_reaches_the_port(sw, peer):
         lo, hi = sw.rtp_port_range
         assert lo <= st.local_port <= hi and st.local_port % 2 == 0
         st.start(H.negotiated_for(peer))
-        frames: list[np.ndarray] = []
-        port = s.media
-        got = threading.Event()
-
-        # Record what the port reads: its recorder path is what record/echo/bridge see.
-        orig_pull = port._pull
-
-        def spy():
-            f = orig_pull()
-            if f is not None:
-                frames.append(f.copy())
-                if len(frames) >= 40:
-                    got.set()
-            return f
-
-        port.set_pull_source(spy)
+        # What the port reads is what record/echo/bridge see.
+        frames = H.spy_reads(s.media)
         peer.send_audio(("127.0.0.1", st.local_port), H.tone(1000, 1.0))
-        assert got.wait(5)
+        assert wait_until(lambda: len(frames) >= 40)
         audio = np.concatenate(frames)
         assert abs(H.dominant_freq(audio[800:4000]) - 1000) < 20
         assert st.packets_in >= 40 and st.bad_in == 0
@@ -86,10 +84,7 @@ def test_port_playback_is_sent_as_pcmu(sw, peer, tmp_path):
     import soundfile as sf
     wav = tmp_path / "t.wav"
     sf.write(str(wav), ref, 8000, subtype="PCM_16")
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer)) as (s, st):
         res = s.media.play(str(wav))
         assert res.status == "done"
         assert peer.recv_until(lambda r: len(r) >= 40)
@@ -102,32 +97,22 @@ def test_port_playback_is_sent_as_pcmu(sw, peer, tmp_path):
             assert (b.seq - a.seq) & 0xFFFF == 1
             assert (b.ts - a.ts) & 0xFFFFFFFF == 160
         assert pk[0].marker and not any(r.marker for r in pk[1:])
-    finally:
-        st.close()
 
 
 def test_rfc4733_digits_reach_the_read_app(sw, peer):
-    s = parked(sw, "&read(3 3 silence_stream://100 got 8000 #)")
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer), app="&read(3 3 silence_stream://100 got 8000 #)") as (s, st):
         to = ("127.0.0.1", st.local_port)
         peer.send_audio(to, H.tone(0, 0.1, amp=0))
         for d in "42#":
             peer.send_event(to, d, duration=800)
         assert wait_until(lambda: s.get_variable("got") == "42", 5), s.get_variable("got")
         assert st.dtmf_in == 3
-    finally:
-        st.close()
 
 
 def test_retransmitted_and_stray_event_packets_count_once(sw, peer):
     import struct
     log = EventLog(sw)
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer)) as (s, st):
         to = ("127.0.0.1", st.local_port)
         end = struct.pack("!BBH", 5, 0x80 | 10, 1600)
         for _ in range(5):  # end packet repeated, then again later (reordered)
@@ -141,29 +126,19 @@ def test_retransmitted_and_stray_event_packets_count_once(sw, peer):
         assert wait_until(lambda: st.dtmf_in == 1)
         assert [(e.get_header("DTMF-Digit"), e.get_header("DTMF-Duration"),
                  e.get_header("DTMF-Source")) for e in ev] == [("5", "1600", "RTP")]
-    finally:
-        st.close()
 
 
 def test_event_without_end_packets_is_reported_after_a_second(sw, peer):
     import struct
     log = EventLog(sw)
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer)) as (s, st):
         peer.send(("127.0.0.1", st.local_port), 101, struct.pack("!BBH", 9, 10, 480), ts=1)
         ev = log.wait("DTMF", s.uuid)
         assert ev[0].get_header("DTMF-Digit") == "9"
-    finally:
-        st.close()
 
 
 def test_send_dtmf_packets(sw, peer):
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer)) as (s, st):
         assert peer.recv_until(lambda r: len(r) >= 3)
         assert st.send_dtmf("1#", 100)
         assert peer.recv_until(lambda r: sum(1 for x in r if x.pt == 101) >= 14)
@@ -197,8 +172,6 @@ def test_send_dtmf_packets(sw, peer):
         assert after and after[0].marker
         before = [r for r in pk if r.pt == 0 and r.seq < first_ev.seq]
         assert first_ev.ts == (before[-1].ts + 160) & 0xFFFFFFFF
-    finally:
-        st.close()
 
 
 def test_send_dtmf_without_telephone_event_is_refused(sw, peer):
@@ -214,10 +187,7 @@ def test_send_dtmf_without_telephone_event_is_refused(sw, peer):
 
 def test_symmetric_rtp_answers_where_packets_come_from(sw, peer):
     decoy = H.Peer()  # the address the SDP names; nobody sends from it
-    s = parked(sw)
-    st = RtpStream(s, auto_adjust_threshold=10)
-    try:
-        st.start(H.negotiated_for(decoy))
+    with rtp_call(sw, H.negotiated_for(decoy), auto_adjust_threshold=10) as (s, st):
         assert decoy.recv_until(lambda r: len(r) >= 2)
         peer.send_audio(("127.0.0.1", st.local_port), H.tone(300, 0.3))
         assert peer.recv_until(lambda r: any(x.pt == 0 for x in r))
@@ -225,22 +195,15 @@ def test_symmetric_rtp_answers_where_packets_come_from(sw, peer):
         assert s.get_variable("rtp_auto_adjust_audio") == "true"
         assert s.get_variable("remote_audio_port") == str(peer.port)
         assert s.get_variable("remote_audio_port_reported") == str(decoy.port)
-    finally:
-        st.close()
         decoy.close()
 
 
 def test_auto_adjust_off_keeps_the_sdp_address(sw, peer):
     decoy = H.Peer()
-    s = parked(sw)
-    st = RtpStream(s, auto_adjust=False)
-    try:
-        st.start(H.negotiated_for(decoy))
+    with rtp_call(sw, H.negotiated_for(decoy), auto_adjust=False) as (s, st):
         peer.send_audio(("127.0.0.1", st.local_port), H.tone(300, 0.4))
         assert st.remote == ("127.0.0.1", decoy.port) and not st.adjusted
         assert not [r for r in peer.drain() if r.pt == 0]
-    finally:
-        st.close()
         decoy.close()
 
 
@@ -254,10 +217,7 @@ def test_media_timeout_hangs_up_with_media_timeout(sw, peer):
 
 def test_media_timeout_callback_and_cn_keeps_the_call_alive(sw, peer):
     fired = []
-    s = parked(sw)
-    st = RtpStream(s, timeout_sec=0.4, on_timeout=fired.append)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer), timeout_sec=0.4, on_timeout=fired.append) as (s, st):
         to = ("127.0.0.1", st.local_port)
         for _ in range(40):  # 0.8 s of comfort noise only
             peer.send(to, 13, b"\x40")
@@ -265,27 +225,17 @@ def test_media_timeout_callback_and_cn_keeps_the_call_alive(sw, peer):
         assert not fired and st.cn_in >= 40
         assert wait_until(lambda: fired == [st], 5)
         assert s.hangup_cause is None
-    finally:
-        st.close()
 
 
 def test_no_timeout_while_the_remote_is_recvonly(sw, peer):
     fired = []
-    s = parked(sw)
-    st = RtpStream(s, timeout_sec=0.2, on_timeout=fired.append)
-    try:
-        st.start(H.negotiated_for(peer, direction="recvonly"))
+    with rtp_call(sw, H.negotiated_for(peer, direction="recvonly"), timeout_sec=0.2, on_timeout=fired.append) as (s, st):
         assert peer.recv_until(lambda r: len(r) >= 25)  # 0.5 s: we send, it does not
         assert not fired
-    finally:
-        st.close()
 
 
 def test_hold_and_resume_keep_ssrc_seq_and_clock(sw, peer):
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer)) as (s, st):
         assert peer.recv_until(lambda r: len(r) >= 5)
         st.update(H.negotiated_for(peer, direction="sendonly"))  # remote holds us
         peer.drain()
@@ -300,44 +250,29 @@ def test_hold_and_resume_keep_ssrc_seq_and_clock(sw, peer):
         assert (resumed.seq - peer.received[n_before - 1].seq) & 0xFFFF <= 2
         # The timestamp measured the time on hold (~15 frames), not just one packet.
         assert (resumed.ts - last.ts) & 0xFFFFFFFF >= 160 * 10
-    finally:
-        st.close()
 
 
 def test_reinvite_to_a_new_address(sw, peer):
     other = H.Peer()
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer)) as (s, st):
         assert peer.recv_until(lambda r: len(r) >= 3)
         st.update(H.negotiated_for(other))
         assert other.recv_until(lambda r: len(r) >= 3)
         assert other.received[0].ssrc == peer.received[0].ssrc
-    finally:
-        st.close()
         other.close()
 
 
 def test_ptime_30_and_pcma(sw, peer, tmp_path):
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer, pts="8 101", ptime=30))
+    with rtp_call(sw, H.negotiated_for(peer, pts="8 101", ptime=30)) as (s, st):
         assert peer.recv_until(lambda r: len(r) >= 6)
         pk = peer.received
         assert {r.pt for r in pk} == {8} and {len(r.payload) for r in pk} == {240}
         for a, b in zip(pk, pk[1:], strict=False):
             assert (b.ts - a.ts) & 0xFFFFFFFF == 240 and (b.seq - a.seq) & 0xFFFF == 1
-    finally:
-        st.close()
 
 
 def test_garbage_datagrams_are_counted_and_ignored(sw, peer):
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer)) as (s, st):
         to = ("127.0.0.1", st.local_port)
         for junk in (b"", b"x", b"\x00" * 40, b"\x80\xc8" + b"\x00" * 30,  # RTCP SR
                      b"\x90\x00" + b"\x00" * 10,  # extension flag, truncated
@@ -348,8 +283,6 @@ def test_garbage_datagrams_are_counted_and_ignored(sw, peer):
         peer.send_audio(to, H.tone(500, 0.2))
         assert wait_until(lambda: st.packets_in >= 10)
         assert s.hangup_cause is None
-    finally:
-        st.close()
 
 
 def test_bridge_and_playback_keep_one_sequence(sw, peer, tmp_path):
@@ -428,17 +361,12 @@ def test_closed_stream_cannot_start(sw, peer):
 
 @pytest.mark.skipif(H.sipp_pcap("dtmf_2833_1.pcap") is None, reason="sip-tester not installed")
 def test_sipp_rfc2833_pcaps_reach_the_read_app(sw, peer):
-    s = parked(sw, "&read(4 4 silence_stream://100 got 10000 #)")
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer), app="&read(4 4 silence_stream://100 got 10000 #)") as (s, st):
         to = ("127.0.0.1", st.local_port)
         for name in ("1", "9", "star", "pound"):
             H.replay(peer.sock, to, H.read_pcap_rtp(H.sipp_pcap(f"dtmf_2833_{name}.pcap")))
         assert wait_until(lambda: s.get_variable("got") == "19*", 5), s.get_variable("got")
         assert st.dtmf_in == 4
-    finally:
-        st.close()
 
 
 @pytest.mark.skipif(H.sipp_pcap("g711a.pcap") is None, reason="sip-tester not installed")
@@ -448,28 +376,13 @@ def test_sipp_g711a_pcap_reaches_the_port(sw, peer):
     from fsd.media.codecs import alaw_decode
     pk = H.read_pcap_rtp(H.sipp_pcap("g711a.pcap"))
     ref = np.concatenate([alaw_decode(parse_rtp(d).payload) for _, d in pk[:100]])
-    s = parked(sw)
-    st = RtpStream(s)
-    frames: list[np.ndarray] = []
-    try:
-        st.start(H.negotiated_for(peer, pts="8 101"))
-        port = s.media
-        pull = port._pull
-
-        def spy():
-            f = pull()
-            if f is not None:
-                frames.append(f.copy())
-            return f
-
-        port.set_pull_source(spy)
+    with rtp_call(sw, H.negotiated_for(peer, pts="8 101")) as (s, st):
+        frames = H.spy_reads(s.media)
         H.replay(peer.sock, ("127.0.0.1", st.local_port), pk[:100])
         assert wait_until(lambda: len(frames) >= 95, 5)
         got = np.concatenate(frames)
         assert H.best_corr(got, ref[1600:9600]) > 0.99
         assert st.lost_in == 0 and st.unknown_in == 0
-    finally:
-        st.close()
 
 
 def test_a_16khz_port_is_resampled_both_ways(sw, peer):
@@ -481,16 +394,7 @@ def test_a_16khz_port_is_resampled_both_ways(sw, peer):
     st = RtpStream(s)
     try:
         st.start(H.negotiated_for(peer))
-        frames: list[np.ndarray] = []
-        pull = s.media._pull
-
-        def spy():
-            f = pull()
-            if f is not None:
-                frames.append(f.copy())
-            return f
-
-        s.media.set_pull_source(spy)
+        frames = H.spy_reads(s.media)
         peer.send_audio(("127.0.0.1", st.local_port), H.tone(1000, 0.8))
         assert wait_until(lambda: len(frames) >= 30)
         heard = np.concatenate(frames)
@@ -540,10 +444,7 @@ def test_stream_options_from_channel_variables(sw):
 
 
 def test_a_packet_flood_is_bounded_and_the_call_goes_on(sw, peer):
-    s = parked(sw)
-    st = RtpStream(s)
-    try:
-        st.start(H.negotiated_for(peer))
+    with rtp_call(sw, H.negotiated_for(peer)) as (s, st):
         to = ("127.0.0.1", st.local_port)
         for i in range(3000):  # a burst far faster than real time, random timestamps
             peer.send(to, 0, b"\x7f" * 160, ts=(i * 7919) & 0xFFFFFFFF)
@@ -551,19 +452,18 @@ def test_a_packet_flood_is_bounded_and_the_call_goes_on(sw, peer):
         assert len(st._jb._packets) <= 4 * st._jb.max_frames
         peer.ssrc ^= 0xFFFF  # a new source, as after a transfer upstream
         peer.ts += 10 ** 6
-        frames: list[np.ndarray] = []
-        pull = s.media._pull
-
-        def spy():
-            f = pull()
-            if f is not None:
-                frames.append(f.copy())
-            return f
-
-        s.media.set_pull_source(spy)
+        frames = H.spy_reads(s.media)
         peer.send_audio(to, H.tone(700, 0.6))
         assert wait_until(lambda: len(frames) >= 20)
         assert any(abs(H.dominant_freq(f) - 700) < 60 for f in frames[-10:] if f.any())
         assert s.hangup_cause is None
-    finally:
-        st.close()
+
+
+def test_a_stream_never_started_is_closed_with_its_call(sw):
+    s = parked(sw)
+    st = RtpStream(s)
+    port = st.local_port
+    s.hangup()
+    assert wait_until(lambda: st.closed)
+    from fsd_modules.mod_sofia_lite.rtp_io import _used
+    assert (st.local_ip, port) not in _used

@@ -1,5 +1,7 @@
-"""``apply-inbound-acl``: the built-in ``*.auto`` lists, plain CIDRs, and named lists from
-acl.conf.xml (``<list name default><node type cidr/></list>``)."""
+"""Access lists (FreeSWITCH's core switch_core_acl): the built-in ``*.auto`` lists, plain
+CIDRs, and named lists from acl.conf.xml (``<list name default><node type cidr/></list>``).
+In the core because several modules use them: mod_event_socket's ``apply-inbound-acl``,
+mod_commands' ``acl`` API."""
 
 from __future__ import annotations
 
