@@ -73,7 +73,6 @@ MISSING_APP = {
     "enable_heartbeat": "not implemented",
     "sched_heartbeat": "not implemented",
     "enable_keepalive": "not implemented",
-    "execute_extension": "not implemented",
     "fax_detect": "no fax detection (use `tone_detect` with 1100 Hz)",
     "filter_codecs": "not implemented",
     "soft_hold": "not implemented",

@@ -16,7 +16,7 @@ from typing import Any
 from lxml import etree
 
 from fsd.events import Event
-from fsd.log import ERR, log
+from fsd.log import ERR, WARNING, log
 from fsd.scripting.context import kill_command, write_list
 
 from .argv import parse_script_string
@@ -262,3 +262,13 @@ class LuaEntry:
         deadline = time.monotonic() + timeout
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        # Runs started elsewhere (api lua from an ESL worker, a call's lua app) end too,
+        # unless stuck in one C call no hook can interrupt (a backtracking string.find):
+        # those are named and abandoned, the daemon's exit does not wait for them.
+        while len(self.registry.list()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for ctx in self.registry.list():
+            thread = getattr(ctx, "thread", None)
+            log(WARNING, f"Lua script {ctx.name} (id {ctx.id}, thread "
+                         f"{getattr(thread, 'name', '?')}) did not stop within {timeout:g} s "
+                         f"of the kill (stuck in a C call); abandoned\n")

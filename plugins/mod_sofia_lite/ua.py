@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fsd.log import DEBUG, WARNING, log
 
 from .config import ProfileConfig
-from .message import NameAddr, SipMessage, SipUri, Via, response_to
+from .message import NameAddr, SipMessage, SipUri, Via, is_digits, response_to
 from .transaction import ClientTransaction, ServerTransaction, new_branch, server_key
 from .transport import Transport
 
@@ -261,7 +261,7 @@ class Stack:
             return
         mf = msg.get("Max-Forwards")
         if mf is not None:
-            if not mf.strip().isdigit():
+            if not is_digits(mf.strip()):
                 self._bad(msg, 400, "Bad Max-Forwards")
                 return
             if int(mf) <= 0 and msg.method not in ("OPTIONS", "ACK"):

@@ -414,3 +414,11 @@ def test_small_apps(daemon):
     daemon.api(f"uuid_recv_dtmf {b} 2")
     assert wait_until(lambda: s.has_dtmf() or bool(events.of("DTMF", b)), 15)
     daemon.kill(a)
+
+
+def test_execute_extension_runs_another_extension_inline(daemon):
+    a, b = daemon.app("execute_extension", "sub_ext XML t")
+    assert daemon.var(b, "sub_ext_ran") == "sub_ext"
+    assert daemon.var(b, "app_done") == "1"        # and the dialplan carried on
+    assert daemon.var(b, "destination_number").startswith("app-execute_extension")
+    daemon.kill(a)
