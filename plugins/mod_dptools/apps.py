@@ -663,3 +663,33 @@ def declare_small(module: Any) -> None:
     add("set_media_stats", set_media_stats, "Set Media Stats", "", N)
     add("block_dtmf", block_dtmf, "Block DTMF", "", N)
     add("unblock_dtmf", unblock_dtmf, "Stop blocking DTMF", "", N)
+    add("execute_extension", execute_extension, "Execute an extension",
+        "<extension> <dialplan> <context>", N)
+
+
+def execute_extension(session: Session, data: str) -> None:
+    """``execute_extension <extension> [<dialplan>] [<context>]``: hunt that extension and
+    run its applications here, then carry on with the current dialplan."""
+    words = data.split()
+    if not words:
+        session.log(ERR, "Usage: <extension> [<dialplan>] [<context>]\n")
+        return
+    orig = session.caller_profile
+    dp = words[1] if len(words) > 1 else (orig.dialplan or "XML")
+    ctx = words[2] if len(words) > 2 else orig.context
+    iface = session.switch.dialplans.get(dp.lower())
+    if iface is None:
+        session.log(ERR, f"execute_extension: no dialplan {dp}\n")
+        return
+    # the extension runs with its own caller profile (its destination_number), as
+    # switch_core_session_execute_exten; the caller's comes back afterwards
+    session.caller_profile = orig.clone(destination_number=words[0], context=ctx, dialplan=dp)
+    try:
+        found = iface.hunt(session, "")
+        for app, app_data in list(found or []):
+            if not session.up() or session.transferring:
+                break
+            session.execute(app, app_data)
+    finally:
+        if session.caller_profile is not orig and not session.transferring:
+            session.caller_profile = orig

@@ -196,3 +196,19 @@ def test_unload_mod_hash_removes_the_backend(tmp_path):
         assert sw.api_execute("limit_usage hash a b") == "0"
         assert sw.api_execute("load mod_hash").startswith("+OK")
         assert sw.api_execute("hash insert/a/b/c") == "+OK\n"
+
+
+def test_transfer_releases_unless_limit_ignore_transfer(daemon):
+    a, b, _ = daemon.call("limited-xfer1")
+    assert daemon.api("limit_usage hash xfer1 calls") == "1"
+    assert daemon.api(f"uuid_transfer {b} park XML t").startswith("+OK")
+    assert wait_until(lambda: daemon.api("limit_usage hash xfer1 calls") == "0")
+    assert daemon.var(b, "limit_backend") == "_undef_"
+    daemon.kill(a)
+    a, b, _ = daemon.call("limited-xfer2")
+    daemon.api(f"uuid_setvar {b} limit_ignore_transfer true")
+    assert daemon.api(f"uuid_transfer {b} park XML t").startswith("+OK")
+    assert wait_until(lambda: daemon.var(b, "destination_number") == "park")
+    assert daemon.api("limit_usage hash xfer2 calls") == "1"
+    daemon.kill(a)
+    assert wait_until(lambda: daemon.api("limit_usage hash xfer2 calls") == "0")
