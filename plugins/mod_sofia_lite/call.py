@@ -84,6 +84,8 @@ class SipCall(Endpoint):
         tx = self.invite_tx
         if tx is None or self.final_sent or self.ended and status < 300:
             return
+        if status == 100 and tx.last is not None:
+            return  # the loop's timely 100 (call_in._trying) or a later response went first
         headers = list(extra or [])
         if status < 300 and status != 100:
             headers.append(("Contact", self._our_contact()))
