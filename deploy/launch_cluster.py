@@ -46,6 +46,30 @@ NODE_XML = """<include>
 """
 
 
+def node_xml(node: Node, kamailio: str, dsn: str, proxy_acl: str = "127.0.0.1/32") -> str:
+    """A node's conf/node.xml: what differs from one node to the next."""
+    return NODE_XML.format(name=node.name, sip_port=node.sip_port, esl_port=node.esl_port,
+                           rtp_start=node.rtp_start, rtp_end=node.rtp_start + 998,
+                           kamailio=kamailio, proxy_acl=proxy_acl, dsn=dsn)
+
+
+def dispatcher_list(nodes: list[Node]) -> str:
+    """Kamailio's dispatcher.list: set 1 holds every node."""
+    return "".join(f"1 sip:{n.address}\n" for n in nodes)
+
+
+def kamailio_command(cfg: Path, kdir: Path, listen: str, ping_interval: int,
+                     fr_timer: int) -> list[str]:
+    """Kamailio in the foreground with its run files (pid, control socket, dispatcher
+    list) in ``kdir``."""
+    return ["kamailio", "-DD", "-E", "-f", str(cfg), "-Y", str(kdir),
+            "-P", str(kdir / "kamailio.pid"), "-w", str(kdir),
+            "-A", f"LISTEN=udp:{listen}",
+            "-A", f'DS_LIST="{kdir / "dispatcher.list"}"',
+            "-A", f'CTL_SOCKET="unix:{kdir / "kamailio_ctl"}"',
+            "-A", f"DS_PING_INTERVAL={ping_interval}", "-A", f"FR_TIMER={fr_timer}"]
+
+
 def _load_pg_server():  # noqa: ANN202 - a module loaded by path
     """tests/mod_db/pg_server.py, the throw-away PostgreSQL server the db tests use."""
     name = "cluster_pg_server"
@@ -179,10 +203,8 @@ class Cluster:
         if not conf.exists():
             shutil.copytree(embedded_conf_dir(), conf)
         shutil.copytree(NODE_CONF, conf, dirs_exist_ok=True)
-        (conf / "node.xml").write_text(NODE_XML.format(
-            name=node.name, sip_port=node.sip_port, esl_port=node.esl_port,
-            rtp_start=node.rtp_start, rtp_end=node.rtp_start + 998,
-            kamailio=f"127.0.0.1:{self.kamailio_port}", proxy_acl="127.0.0.1/32", dsn=self.dsn()))
+        (conf / "node.xml").write_text(node_xml(node, f"127.0.0.1:{self.kamailio_port}",
+                                                 self.dsn()))
         return node
 
     def start_node(self, node: Node, timeout: float = 60) -> None:
@@ -229,13 +251,10 @@ class Cluster:
         kdir = self.root / "kamailio"
         kdir.mkdir(exist_ok=True)
         ds_list = kdir / "dispatcher.list"
-        ds_list.write_text("".join(f"1 sip:{n.address}\n" for n in self.members))
+        ds_list.write_text(dispatcher_list(self.members))
         self.ctl = f"unix:{kdir / 'kamailio_ctl'}"
-        cmd = ["kamailio", "-DD", "-E", "-f", str(KAMAILIO_CFG), "-Y", str(kdir),
-               "-P", str(kdir / "kamailio.pid"), "-w", str(kdir),
-               "-A", f"LISTEN=udp:127.0.0.1:{self.kamailio_port}",
-               "-A", f'DS_LIST="{ds_list}"', "-A", f'CTL_SOCKET="{self.ctl}"',
-               "-A", f"DS_PING_INTERVAL={self.ping_interval}", "-A", f"FR_TIMER={self.fr_timer}"]
+        cmd = kamailio_command(KAMAILIO_CFG, kdir, f"127.0.0.1:{self.kamailio_port}",
+                               self.ping_interval, self.fr_timer)
         log = open(kdir / "kamailio.log", "ab")  # noqa: SIM115
         self.kamailio = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)

@@ -144,7 +144,7 @@ class SipCall(Endpoint):
 
     # -- Endpoint callbacks (session thread) -------------------------------------------------
     def _call_soon(self, fn: Any, *args: Any) -> None:
-        self.stack.loop.call_soon_threadsafe(fn, *args)
+        self.stack.soon(fn, *args)
 
     def on_ring_ready(self, session: Session) -> None:
         if self.direction == "inbound":

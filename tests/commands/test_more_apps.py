@@ -422,3 +422,12 @@ def test_execute_extension_runs_another_extension_inline(daemon):
     assert daemon.var(b, "app_done") == "1"        # and the dialplan carried on
     assert daemon.var(b, "destination_number").startswith("app-execute_extension")
     daemon.kill(a)
+
+
+def test_detect_silence_plays_its_file_meanwhile(daemon):
+    a, b = daemon.app("detect_silence", "300 50 10000 tone_stream://%(20000,0,700)", wait=False)
+    port = daemon.sw.sessions[b].media
+    assert wait_until(lambda: _loud(port), 15)       # the file plays while listening
+    assert daemon.wait_var(b, "detect_silence_timeout", timeout=15) == "false"
+    assert wait_until(lambda: not port._out_mixers, 15)
+    daemon.kill(a)
