@@ -1,53 +1,71 @@
-"""SIP figures, SIPp driven, the switch in this process on a temporary base (profile on a
-free loopback port):
+"""SIP at scale, driven by SIPp (its own process) against a switch in this process.
 
-1. calls per second into a Lua script (answer, read SIP variables, hang up) and the share
-   of failed calls — SIPp offers PCMU and sends no RTP;
-2. N concurrent SIP calls, each answered by an extension that plays a 1 kHz tone for
-   ``--rtp-secs``: every call's SDP points at one UDP socket of this process, which
-   time-stamps fsd's RTP packets; printed: packet-interval p50/p99/max per level, packets
-   received vs expected.
+    python bench/bench_sip.py --cps 150 --seconds 60 [--runs 3] [--profile-sps N]
+    python bench/bench_sip.py --rtp 500 --seconds 60
 
-    python bench/bench_sip.py [--calls 300] [--rate 50] [--limit 100] [--rtp-levels 10,50]
+``--cps N``: SIPp offers N calls/s for S seconds (``bench/sipp/uac_wait_bye.xml``); each
+call runs a Lua script (answer, sleep 1 s, hang up) and SIPp waits for fsd's BYE.  Printed:
+achieved CPS, failed share, 503s (refused by a session-rate limit), calls left afterwards,
+CPU of fsd and of SIPp, core-database writes/failures/drops.
 
-``--rate`` is SIPp's call rate (calls/s offered); raise it until failed calls appear to find
-the ceiling.
+``--rtp N``: N concurrent calls (``bench/sipp/uac_rtp.xml``): SIPp sends a PCMU stream
+(``rtp_stream``) to fsd; fsd plays a tone to half the calls and echoes the other half.  The
+SDP of each call names a port of a receiver process this script runs (fsd sends there, SIPp
+sends from its own port; auto-adjust is off so fsd does not latch onto SIPp's port), so
+every packet fsd sends is time-stamped outside fsd and SIPp.  Printed: per-stream packet
+interval p99 (median and worst stream, and pooled), sequence gaps, dropped calls, CPU per
+call, memory per established call (RSS delta / calls).
+
+Every run first samples the machine for 2 s without fsd or SIPp (``machine busy``: what
+the other processes use, the "idle baseline") and prints the load average, since figures
+on a shared 2-core machine depend on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import wave
 from pathlib import Path
 
-from fsd.testing import prepare_base, running_switch
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fsd.testing import prepare_base, running_switch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "tests" / "mod_sofia_lite" / "scenarios" / "uac_answered.xml"
+SIPP = ROOT / "bench" / "sipp"
 MODULES = ["mod_commands", "mod_db", "mod_dptools", "mod_loopback", "mod_dialplan_xml",
            "mod_lua", "mod_sofia_lite"]
 DIALPLAN = """<include><context name="bench">
   <extension name="lua"><condition field="destination_number" expression="^7004$">
     <action application="lua" data="bench_sip.lua"/>
   </condition></extension>
-  <extension name="tone"><condition field="destination_number" expression="^7011$">
+  <extension name="tone"><condition field="destination_number" expression="^7100$">
+    <action application="set" data="disable_rtp_auto_adjust=true"/>
     <action application="answer"/>
-    <action application="playback" data="tone_stream://%(${bench_ms},0,1000)"/>
-    <action application="hangup"/>
+    <action application="playback" data="tone_stream://%(1000,0,440);loops=-1"/>
+  </condition></extension>
+  <extension name="echo"><condition field="destination_number" expression="^7101$">
+    <action application="set" data="disable_rtp_auto_adjust=true"/>
+    <action application="answer"/>
+    <action application="echo"/>
   </condition></extension>
 </context></include>"""
 LUA = """
 session:answer()
-session:setVariable("bench_seen", (session:getVariable("sip_from_user") or "") .. "@" ..
-  (session:getVariable("sip_call_id") or ""))
+session:sleep(1000)
 session:hangup()
 """
+HZ = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -56,113 +74,344 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _count(text: str, label: str) -> int:
+# -- machine and process figures ------------------------------------------------------------
+def cpu_times() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+def machine_busy(secs: float) -> float:
+    """Share of all cores busy over ``secs`` (in cores, e.g. 1.4 of 2)."""
+    b0, t0 = cpu_times()
+    time.sleep(secs)
+    b1, t1 = cpu_times()
+    return (b1 - b0) / max(1, t1 - t0) * (os.cpu_count() or 1)
+
+
+def proc_cpu(pid: int) -> float:
+    """User+system CPU seconds of a process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / HZ
+    except OSError:
+        return 0.0
+
+
+def rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def conditions() -> str:
+    busy = machine_busy(2.0)
+    la = os.getloadavg()
+    return (f"machine: {os.cpu_count()} cores, load average {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}; "
+            f"idle baseline (others, before start) {busy:.2f} cores busy")
+
+
+def sipp_screen_count(text: str, label: str) -> int:
     m = re.findall(rf"{label}\s*\|\s*\d*\s*\|\s*(\d+)", text)
     return int(m[-1]) if m else 0
 
 
-def _base() -> Path:
-    base = Path(tempfile.mkdtemp(prefix="bench_sip_"))
+def sipp_msg_count(text: str, status: str) -> int:
+    """Count of a received response from SIPp's final scenario screen (``503 <---- N``)."""
+    m = re.findall(rf"^\s*{status}\s*<-+\s+(?:E-RTD\d\s+)?(\d+)", text, flags=re.M)
+    return int(m[-1]) if m else 0
+
+
+def prepare(base: Path, settings: dict[str, str], profile: dict[str, str]) -> None:
     prepare_base(base, MODULES, {"conf/dialplan/bench.xml": DIALPLAN,
-                                 "scripts/bench_sip.lua": LUA},
-                 switch_settings={"sessions-per-second": "1000", "loglevel": "warning"})
+                                 "scripts/bench_sip.lua": LUA}, switch_settings=settings)
     conf = base / "conf" / "autoload" / "sofia.conf.xml"
     text = conf.read_text().replace('name="context" value="default"', 'name="context" value="bench"')
+    extra = "".join(f'\n        <param name="{k}" value="{v}"/>' for k, v in profile.items())
+    text = re.sub(r'(<profile name="internal">.*?<settings>)', lambda m: m.group(1) + extra,
+                  text, count=1, flags=re.S)
     conf.write_text(text)
-    return base
 
 
-def run_rtp(level: int, secs: float) -> dict[str, float]:
-    """``level`` calls at once, each receiving ``secs`` of tone; intervals of fsd's packets."""
-    base = _base()
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
-    rx.bind(("127.0.0.1", 0))
-    rx.settimeout(0.2)
-    scen = base / "uac_rtp.xml"
-    scen.write_text(SCENARIO.read_text().replace(
-        "m=audio [media_port] RTP/AVP 0 101", f"m=audio {rx.getsockname()[1]} RTP/AVP 0 101"))
-    arrivals: dict[int, list[float]] = {}
+def core_db_stats(sw) -> dict[str, int]:
+    from fsd.services import DATABASE
+
+    db = sw.services.get(DATABASE)
+    core = db.coredb if db is not None else None
+    return core.stats() if core is not None else {}
+
+
+# -- calls per second ----------------------------------------------------------------------
+def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
+    port = sw.globals.get("sofia_internal_port")
+    calls = cps * seconds
+    args = ["sipp", f"127.0.0.1:{port}", "-sf", str(SIPP / "uac_wait_bye.xml"), "-s", "7004",
+            "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
+            "-m", str(calls), "-r", str(cps), "-l", str(cps * 4), "-nostdin",
+            "-timeout", f"{seconds + 90}s", "-bind_local", "-max_recv_loops", "10000",
+            "-trace_screen", "-screen_file", str(base / "cps_screen.log"),
+            "-trace_err", "-error_file", str(base / "cps_errors.log")]
+    db0 = core_db_stats(sw)
+    c0, w0, m0 = os.times(), time.monotonic(), cpu_times()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         cwd=base)
+    sipp_cpu = 0.0
+    peak = 0
+    while p.poll() is None:
+        sipp_cpu = max(sipp_cpu, proc_cpu(p.pid))
+        peak = max(peak, len(sw.sessions))
+        time.sleep(0.2)
+    out, err = p.communicate()
+    elapsed = time.monotonic() - w0
+    c1, m1 = os.times(), cpu_times()
+    ok = sipp_screen_count(out, "Successful call")
+    failed = sipp_screen_count(out, "Failed call")
+    screen = base / "cps_screen.log"
+    refused = sipp_msg_count(screen.read_text() if screen.exists() else "", "503")
+    deadline = time.monotonic() + 30
+    while sw.sessions and time.monotonic() < deadline:
+        time.sleep(0.05)
+    db1 = core_db_stats(sw)
+    errs = base / "cps_errors.log"
+    reasons: dict[str, int] = {}
+    if errs.exists():  # why SIPp failed calls: one line per failure, timestamps dropped
+        for line in errs.read_text(errors="replace").splitlines():
+            if re.search(r"[Aa]bort|[Tt]imeout|unexpected", line):
+                key = re.sub(r"^[\d\-: .]+\t?", "", line)
+                key = re.sub(r"\d+", "N", key)[:100]
+                reasons[key] = reasons.get(key, 0) + 1
+        errs.unlink()
+    fsd_cpu = c1.user + c1.system - c0.user - c0.system
+    machine = (m1[0] - m0[0]) / max(1, m1[1] - m0[1]) * (os.cpu_count() or 1) * elapsed
+    if p.returncode not in (0, 1) and ok == 0:
+        print(err[-2000:], file=sys.stderr)
+    return {"offered": calls, "ok": ok - refused, "refused": refused, "failed": failed,
+            "elapsed": elapsed, "cps": (ok - refused) / seconds,
+            "failed_share": failed / max(1, ok + failed), "left": len(sw.sessions),
+            "peak": peak, "fsd_cpu": fsd_cpu / elapsed, "sipp_cpu": sipp_cpu / elapsed,
+            "others_cpu": max(0.0, machine - fsd_cpu - sipp_cpu) / elapsed,
+            "reasons": sorted(reasons.items(), key=lambda kv: -kv[1])[:3],
+            "db_written": db1.get("written", 0) - db0.get("written", 0),
+            "db_failed": db1.get("failed", 0) - db0.get("failed", 0),
+            "db_dropped": db1.get("dropped", 0) - db0.get("dropped", 0)}
+
+
+def cps_main(a: argparse.Namespace) -> None:
+    print(conditions(), flush=True)
+    base = Path(tempfile.mkdtemp(prefix="bench_sip_"))
+    profile = {"sessions-per-second": str(a.profile_sps)} if a.profile_sps else {}
     try:
+        prepare(base, {"sessions-per-second": str(a.switch_sps), "max-sessions": "5000",
+                       "loglevel": "warning"}, profile)
         with running_switch(base, MODULES) as sw:
-            sw.globals.set("bench_ms", str(int(secs * 1000)))
-            port = sw.globals.get("sofia_internal_port")
-            args = ["sipp", f"127.0.0.1:{port}", "-sf", str(scen), "-s", "7011",
-                    "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
-                    "-m", str(level), "-r", str(level), "-l", str(level), "-nostdin",
-                    "-timeout", f"{int(secs) + 60}s", "-bind_local"]
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            quiet = 0
-            while proc.poll() is None or quiet < 5:
-                try:
-                    data = rx.recv(2048)
-                except TimeoutError:
-                    quiet += 1
-                    continue
-                quiet = 0
-                if len(data) >= 12:
-                    ssrc = int.from_bytes(data[8:12], "big")
-                    arrivals.setdefault(ssrc, []).append(time.monotonic())
-            out, _ = proc.communicate()
-            ok = _count(out, "Successful call")
+            for i in range(a.runs):
+                f = run_cps(sw, base, a.cps, a.seconds)
+                print(f"run {i + 1}: offered {a.cps}/s x {a.seconds}s = {f['offered']}: answered "
+                      f"{f['ok']} -> {f['cps']:.1f} calls/s, refused 503 {f['refused']}, failed "
+                      f"{f['failed']} ({100 * f['failed_share']:.3f}%), left {f['left']}, peak "
+                      f"{f['peak']} calls; CPU fsd {f['fsd_cpu']:.2f} SIPp {f['sipp_cpu']:.2f} "
+                      f"others {f['others_cpu']:.2f} cores; core db written {f['db_written']} "
+                      f"failed {f['db_failed']} dropped {f['db_dropped']}", flush=True)
+                for reason, count in f["reasons"]:
+                    print(f"    SIPp failure x{count}: {reason}")
     finally:
-        rx.close()
         shutil.rmtree(base, ignore_errors=True)
-    gaps = [b - a for ts in arrivals.values() for a, b in zip(ts, ts[1:], strict=False)]
+
+
+# -- concurrent RTP calls --------------------------------------------------------------------
+def receiver_main(n: int, secs: float) -> None:
+    """Child process: N UDP sockets fsd sends to; per-stream arrival times and sequence."""
+    import select
+
     import numpy as np
 
-    g = np.array(gaps or [0.0]) * 1000
-    expected = level * secs / 0.02
-    return {"level": level, "ok": ok, "streams": len(arrivals),
-            "received": sum(len(v) for v in arrivals.values()), "expected": expected,
-            "p50": float(np.percentile(g, 50)), "p99": float(np.percentile(g, 99)),
-            "max": float(g.max()), "over30": float((g > 30).mean() * 100)}
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 18)
+        s.bind(("127.0.0.1", 0))
+        s.setblocking(False)
+        socks.append(s)
+    print(json.dumps([s.getsockname()[1] for s in socks]), flush=True)
+    ep = select.epoll()
+    for s in socks:
+        ep.register(s.fileno(), select.EPOLLIN)
+    fd_ix = {s.fileno(): i for i, s in enumerate(socks)}
+    times: list[list[float]] = [[] for _ in socks]
+    seqs: list[list[int]] = [[] for _ in socks]
+    window = (0.0, 0.0)
+    end = time.monotonic() + secs + 600
+    while time.monotonic() < end:
+        for fd, _ in ep.poll(0.5):
+            i = fd_ix[fd]
+            while True:
+                try:
+                    d = socks[i].recv(2048)
+                except BlockingIOError:
+                    break
+                t = time.monotonic()
+                if len(d) >= 12:
+                    times[i].append(t)
+                    seqs[i].append(struct.unpack_from("!H", d, 2)[0])
+        if sys.stdin in select.select([sys.stdin], [], [], 0)[0]:
+            line = sys.stdin.readline()
+            if not line:
+                break
+            window = tuple(json.loads(line))
+            break
+    lo, hi = window
+    p99s, pooled, gaps, silent = [], [], 0, 0
+    for t, q in zip(times, seqs, strict=True):
+        ta = np.array(t)
+        keep = (ta >= lo) & (ta <= hi)
+        if keep.sum() < 3:
+            silent += 1
+            continue
+        iv = np.diff(ta[keep]) * 1000
+        p99s.append(float(np.percentile(iv, 99)))
+        pooled.append(iv)
+        qa = np.array(q)[keep].astype(np.int64)
+        d = (np.diff(qa) % 65536)
+        gaps += int((d != 1).sum())
+    allv = np.concatenate(pooled) if pooled else np.zeros(1)
+    print(json.dumps({
+        "streams": len(p99s), "silent": silent, "gaps": gaps,
+        "packets": int(sum(len(t) for t in times)),
+        "p99_median": float(np.median(p99s)) if p99s else 0.0,
+        "p99_worst": float(max(p99s)) if p99s else 0.0,
+        "p99_pooled": float(np.percentile(allv, 99)), "p50_pooled": float(np.percentile(allv, 50)),
+        "max": float(allv.max()), "over30": float((allv > 30).mean())}), flush=True)
 
 
-def run(calls: int, rate: int, limit: int) -> dict[str, float]:
-    base = _base()
+def write_inf(path: Path, ports: list[int]) -> None:
+    half = len(ports) // 2
+    lines = ["SEQUENTIAL"] + [f"{'7100' if i < half else '7101'};{p}" for i, p in enumerate(ports)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_wav(path: Path, secs: float = 2.0) -> None:
+    import numpy as np
+
+    n = int(8000 * secs)
+    pcm = (np.sin(2 * np.pi * 440 * np.arange(n) / 8000) * 8000).astype("<i2")
+    # G.711 mu-law encode (for SIPp, which sends the file's bytes as PT 0 payload).
+    x = np.clip(pcm.astype(np.int32), -32635, 32635)
+    sign = np.where(x < 0, 0x80, 0)
+    x = np.abs(x) + 0x84
+    exp = np.floor(np.log2(x)).astype(np.int32) - 7
+    mant = (x >> (exp + 3)) & 0x0F
+    ulaw = (~(sign | (exp << 4) | mant)) & 0xFF
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(ulaw.astype(np.uint8).tobytes())
+    # WAV header format 1 (PCM) with 8-bit is what SIPp skips; it sends the data as is.
+
+
+def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
+    port = sw.globals.get("sofia_internal_port")
+    rx = subprocess.Popen([sys.executable, __file__, "--receiver", str(n), str(seconds)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    ports = json.loads(rx.stdout.readline())
+    inf = base / "rtp_calls.csv"
+    write_inf(inf, ports)
+    wav = base / "tone_pcmu.wav"
+    write_wav(wav)
+    hold_ms = seconds * 1000 + 4000 + n * 1000 // 50  # all calls up before the window closes
+    scen = (SIPP / "uac_rtp.xml").read_text().replace("{{wav}}", str(wav)).replace(
+        "{{hold_ms}}", str(hold_ms))
+    (base / "uac_rtp.xml").write_text(scen)
+    rate = 50
+    args = ["sipp", f"127.0.0.1:{port}", "-sf", str(base / "uac_rtp.xml"), "-inf", str(inf),
+            "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
+            "-m", str(n), "-r", str(rate), "-l", str(n), "-nostdin",
+            "-timeout", f"{hold_ms // 1000 + 120}s", "-bind_local", "-max_recv_loops", "10000"]
+    rss0 = rss_kb()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=base)
+    deadline = time.monotonic() + n / rate + 60
+    while len(sw.sessions) < n and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.1)
+    established = len(sw.sessions)
+    if os.environ.get("BENCH_DEBUG"):
+        for s in list(sw.sessions.values())[:2]:
+            print({k: s.get_variable(k) for k in ("remote_media_ip", "remote_media_port",
+                   "local_media_port", "rtp_use_codec_name", "destination_number")})
+    time.sleep(2.0)  # streams settle
+    rss1 = rss_kb()
+    s0, c0, w0 = proc_cpu(p.pid), os.times(), time.monotonic()
+    time.sleep(seconds)
+    s1, c1, w1 = proc_cpu(p.pid), os.times(), time.monotonic()
+    still = len(sw.sessions)
+    rx.stdin.write(json.dumps([w0, w1]) + "\n")
+    rx.stdin.flush()
+    res = json.loads(rx.stdout.readline())
+    if os.environ.get("BENCH_DEBUG"):
+        print(res, w0, w1)
+    rx.wait()
+    out, err = p.communicate(timeout=hold_ms / 1000 + 180)
+    failed = sipp_screen_count(out, "Failed call")
+    deadline = time.monotonic() + 30
+    while sw.sessions and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if failed and p.returncode not in (0, 1):
+        print(err[-2000:], file=sys.stderr)
+    fsd = (c1.user + c1.system - c0.user - c0.system) / (w1 - w0)
+    return {"n": n, "established": established, "still": still, "failed": failed,
+            "left": len(sw.sessions), **res, "fsd_cpu": fsd, "sipp_cpu": (s1 - s0) / (w1 - w0),
+            "cpu_per_call": 100 * fsd / max(1, established),
+            "kb_per_call": (rss1 - rss0) / max(1, established)}
+
+
+def rtp_main(a: argparse.Namespace) -> None:
+    print(conditions(), flush=True)
+    base = Path(tempfile.mkdtemp(prefix="bench_sip_rtp_"))
     try:
+        prepare(base, {"sessions-per-second": "1000", "max-sessions": "5000",
+                       "loglevel": "warning"}, {})
         with running_switch(base, MODULES) as sw:
-            port = sw.globals.get("sofia_internal_port")
-            args = ["sipp", f"127.0.0.1:{port}", "-sf", str(SCENARIO), "-s", "7004",
-                    "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
-                    "-m", str(calls), "-r", str(rate), "-l", str(limit), "-nostdin",
-                    "-timeout", "120s", "-bind_local"]
-            t0 = time.monotonic()
-            r = subprocess.run(args, capture_output=True, text=True, timeout=300)
-            elapsed = time.monotonic() - t0
-            ok = _count(r.stdout, "Successful call")
-            failed = _count(r.stdout, "Failed call")
-            deadline = time.monotonic() + 30
-            while sw.sessions and time.monotonic() < deadline:
-                time.sleep(0.05)
-            left = len(sw.sessions)
+            for i in range(a.runs):
+                f = run_rtp(sw, base, a.rtp, a.seconds)
+                print(f"run {i + 1}: {f['established']}/{f['n']} calls established, "
+                      f"{f['still']} still up at the end of the {a.seconds}s window, SIPp failed "
+                      f"{f['failed']}, left {f['left']}; streams measured {f['streams']} "
+                      f"(silent {f['silent']}); interval p99 per stream median "
+                      f"{f['p99_median']:.2f} ms worst {f['p99_worst']:.2f} ms, pooled p50 "
+                      f"{f['p50_pooled']:.2f} p99 {f['p99_pooled']:.2f} max {f['max']:.1f} ms, "
+                      f">30 ms {100 * f['over30']:.3f}%; sequence gaps {f['gaps']}; CPU fsd "
+                      f"{f['fsd_cpu']:.2f} cores ({f['cpu_per_call']:.3f}% of a core per call), "
+                      f"SIPp {f['sipp_cpu']:.2f} cores; memory {f['kb_per_call']:.0f} KB per "
+                      f"established call", flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    return {"calls": calls, "ok": ok, "failed": failed, "elapsed": elapsed,
-            "cps": ok / elapsed if elapsed else 0.0,
-            "failed_share": failed / max(1, ok + failed), "left": left}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--calls", type=int, default=300)
-    ap.add_argument("--rate", type=int, default=50)
-    ap.add_argument("--limit", type=int, default=100, help="most calls SIPp keeps open")
-    ap.add_argument("--rtp-levels", default="10,50", help="concurrent RTP calls, comma-separated")
-    ap.add_argument("--rtp-secs", type=float, default=4.0)
+    ap.add_argument("--cps", type=int, default=0, help="offered calls per second")
+    ap.add_argument("--rtp", type=int, default=0, help="concurrent RTP calls")
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--switch-sps", type=int, default=1000,
+                    help="the switch's sessions-per-second (default high: measure fsd)")
+    ap.add_argument("--profile-sps", type=int, default=0,
+                    help="the profile's sessions-per-second (503 above it)")
+    ap.add_argument("--receiver", nargs=2, type=float, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.receiver is not None:
+        receiver_main(int(a.receiver[0]), a.receiver[1])
+        return
     if shutil.which("sipp") is None:
         sys.exit("sipp (Debian sip-tester) is not installed")
-    f = run(a.calls, a.rate, a.limit)
-    print(f"SIP calls into a Lua script: {f['ok']}/{f['calls']} completed in {f['elapsed']:.1f}s "
-          f"at offered {a.rate}/s -> {f['cps']:.1f} calls/s, failed share "
-          f"{100 * f['failed_share']:.2f}%, sessions left {f['left']}")
-    for level in [int(x) for x in a.rtp_levels.split(",") if x.strip()]:
-        r = run_rtp(level, a.rtp_secs)
-        print(f"{level:4d} concurrent SIP calls with RTP: {r['ok']} answered, {r['streams']} streams, "
-              f"{r['received']}/{int(r['expected'])} packets; interval p50 {r['p50']:.1f} ms, "
-              f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms, >30 ms {r['over30']:.2f}%")
+    if a.rtp:
+        rtp_main(a)
+    else:
+        cps_main(argparse.Namespace(**{**vars(a), "cps": a.cps or 50}))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fsd.caller_profile import now_us
-from fsd.log import INFO
+from fsd.log import INFO, WARNING
 from fsd.states import CS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,11 +101,19 @@ def bridge(a: Session, b: Session, own_b_leg: bool = False) -> str:
         return (not b.up() or b._peer is not a or a._peer is not b
                 or a._state is not CS.CS_EXCHANGE_MEDIA)
 
-    # B's answer and hangup wake A (Session.answer/hangup wake the peer).
+    # B's answer and hangup wake A (Session.answer/hangup wake the peer), and so does a
+    # digit arriving on either leg: DTMF is passed to the other leg, as FreeSWITCH's
+    # bridge does, unless bridge_filter_dtmf is set on the leg it arrived on.
+    def digits_waiting() -> bool:
+        return a.has_dtmf() or b.has_dtmf()
+
     while not over() and a.up():
         if b.answered() and not a.answered():
             a.answer()
-        if not a.wait_for(lambda: over() or (b.answered() and not a.answered()), None):
+        _pass_dtmf(a, b)
+        _pass_dtmf(b, a)
+        if not a.wait_for(lambda: over() or digits_waiting()
+                          or (b.answered() and not a.answered()), None):
             break  # interrupted: hangup, transfer or uuid_break of A
     _unlink(a, b)
     ev = a.new_event("CHANNEL_UNBRIDGE")
@@ -140,6 +148,24 @@ def bridge(a: Session, b: Session, own_b_leg: bool = False) -> str:
         else:
             b.set_state(CS.CS_PARK)
     return "NORMAL_CLEARING"
+
+
+def _pass_dtmf(src: Session, dst: Session) -> None:
+    """Send the digits waiting on ``src`` out of ``dst`` (or drop them when ``src`` has
+    bridge_filter_dtmf set, as FreeSWITCH does)."""
+    while True:
+        got = src.pop_dtmf()
+        if got is None:
+            return
+        if src.var_true("bridge_filter_dtmf"):
+            continue
+        digit, duration = got
+        if src.media is not None:
+            duration //= 8  # the media port counts samples at 8 kHz, send_dtmf takes ms
+        try:
+            dst.send_dtmf(digit, duration)
+        except Exception as e:  # an endpoint that cannot send must not end the bridge
+            src.log(WARNING, f"DTMF {digit} not passed to [{dst.name}]: {e}")
 
 
 def request_bridge(a: Session, b: Session) -> None:

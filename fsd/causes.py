@@ -5,6 +5,8 @@ is a number, an unknown name is NORMAL_CLEARING, and an unlisted number prints a
 
 from __future__ import annotations
 
+from fsd.numbers import is_digits
+
 # name, code, Q.850 reported, SIP status sent when refusing with it, SIP statuses mapped to it
 CAUSES: list[tuple[str, int, int, int, tuple[int, ...]]] = [
     ('NONE', 0, 0, 480, ()),
@@ -108,10 +110,10 @@ def str2cause(text: str | int | None) -> str:
     if isinstance(text, int):
         return cause2str(text) if text in _BY_CODE else "NORMAL_CLEARING"
     t = str(text).strip()
-    if t[:1].isdigit():
+    if is_digits(t[:1]):
         digits = ""
         for ch in t:
-            if not ch.isdigit():
+            if not is_digits(ch):
                 break
             digits += ch
         code = int(digits)
@@ -122,7 +124,7 @@ def str2cause(text: str | int | None) -> str:
 def is_known(text: str) -> bool:
     """True when ``text`` is a cause name of the table (case-insensitive) or its number."""
     t = str(text).strip()
-    if t.isdigit():
+    if is_digits(t):
         return int(t) in _BY_CODE
     return t.upper() in _BY_NAME
 

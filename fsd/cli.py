@@ -254,6 +254,9 @@ def run_switch(opts: Options, dirs: Dirs, console: bool) -> int:
         print(f"fsd: {e}", file=sys.stderr)
         lock.release()
         return 1
+    from fsd.gctune import tune_for_daemon
+
+    tune_for_daemon()
     report("READY")
     from fsd.console import set_colour
 
@@ -267,10 +270,14 @@ def run_switch(opts: Options, dirs: Dirs, console: bool) -> int:
             shutdown_requested().wait()
     finally:
         from fsd.log import log
+        from fsd.shutdown_guard import ShutdownGuard, shutdown_timeout
 
         log(WARNING, "Shutting down")
+        # Bounded: a script stuck in a C call must not keep the process alive (fsd -stop)
+        guard = ShutdownGuard(shutdown_timeout(switch.settings))
         switch.shutdown()
         lock.release()
+        guard.finish()
     return 0
 
 

@@ -175,6 +175,7 @@ class SessionQueues:
             for d in digits:
                 self.media.queue_dtmf(d, duration_ms * 8, source)
             self.wake()
+            self._wake_bridge_peer()
             return
         taken = ""
         with self.cond:
@@ -184,10 +185,17 @@ class SessionQueues:
                 self._dtmf.append((d, duration_ms))
                 taken += d
             self.cond.notify_all()
+        self._wake_bridge_peer()
         for _ in digits[len(taken):]:
             self._dropped("dtmf")
         for d in taken:
             self._fire_dtmf(d, duration_ms, source)
+
+    def _wake_bridge_peer(self) -> None:
+        """A bridge is run by one leg's thread; a digit on the other leg must wake it."""
+        peer = getattr(self, "_peer", None)
+        if peer is not None:
+            peer.wake()
 
     def _filtered(self, filters: list, digit: str, duration_ms: int) -> bool:
         for f in list(filters):

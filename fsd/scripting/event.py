@@ -11,16 +11,25 @@ from typing import Any
 
 from fsd.events import Event, event_id
 from fsd.log import ERR, WARNING, log
+from fsd.scripting import held
 
 
 class ScriptEvent:
-    __slots__ = ("ev", "mine", "ctx", "serialized")
+    # body_held/hdr_held: large strings this object keeps for the script, counted against
+    # its max-memory (fsd.scripting.held) until the object goes
+    __slots__ = ("ev", "mine", "ctx", "serialized", "body_held", "hdr_held")
 
     def __init__(self, ctx: Any, ev: Event | None, mine: bool) -> None:
         self.ctx = ctx
         self.ev = ev
         self.mine = mine
         self.serialized: str | None = None
+        self.body_held = 0
+        self.hdr_held = 0
+
+    def __del__(self) -> None:
+        if self.body_held or self.hdr_held:
+            held.release(self.ctx, self.body_held + self.hdr_held)
 
     def addHeader(o: ScriptEvent, name: str | None, value: str | None) -> bool:
         if o.ev is None:
@@ -28,6 +37,10 @@ class ScriptEvent:
             return False
         if name is None or value is None:
             return False
+        big = held.size(value)
+        if big:
+            held.charge(o.ctx, 0, big)
+            o.hdr_held += big
         return o.ev.add_header(name, value)
 
     def getHeader(o: ScriptEvent, name: str | None) -> str | None:
@@ -46,6 +59,10 @@ class ScriptEvent:
         if o.ev is None:
             _missing("addBody")
             return False
+        new = held.size(text)
+        if new or o.body_held:
+            held.charge(o.ctx, o.body_held, new)
+            o.body_held = new
         if text is None:
             o.ev.body = None
             return True
@@ -73,8 +90,10 @@ class ScriptEvent:
         if o.ev is None:
             _missing("fire")
             return False
-        # a copy goes out, so the script can keep using (and fire again) its object
-        return o.ctx.host.fire(o.ev.copy())
+        # a copy-on-write twin goes out, so the script can keep using (and fire again) its
+        # object; the bus's dispatch thread builds the delivered copy (Event-Subclass
+        # first, as switch_event_dup does) and the standard headers, not this thread
+        return o.ctx.host.fire(o.ev._share())
 
     def setPriority(o: ScriptEvent, priority: Any = None) -> bool:
         if o.ev is None:
@@ -123,6 +142,10 @@ class ScriptEvent:
         return 0 if ok is not False else 1
 
 
+_CUSTOM = event_id("CUSTOM")
+_MESSAGE = event_id("MESSAGE")
+
+
 def new_event(ctx: Any, type_name: str | None, subclass: str | None = None) -> ScriptEvent:
     if type_name is not None and type_name.lower() == "json" and subclass:
         try:
@@ -132,8 +155,8 @@ def new_event(ctx: Any, type_name: str | None, subclass: str | None = None) -> S
         return ScriptEvent(ctx, ev, True)
     eid = event_id(type_name) if type_name else None
     if eid is None:  # an unknown name silently becomes MESSAGE
-        eid = event_id("MESSAGE")
-    if subclass and eid != event_id("CUSTOM"):
+        eid = _MESSAGE
+    if subclass and eid != _CUSTOM:
         log(WARNING, "Changing event type to custom because you specified a subclass name!\n",
             uuid=ctx.uuid, file="switch_cpp.cpp", func="Event", line=0)
     ev = Event(eid, subclass or None, calling_file="switch_cpp.cpp", calling_func="Event",

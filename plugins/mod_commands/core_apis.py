@@ -120,6 +120,11 @@ class CoreApis:
         elif what in ("say",):
             cols = ["type", "name", "ikey"]
             rows = [("say", s.language, s.module) for s in sw.says.values()]
+        elif what in ("channels", "calls") and len(words) > 1 and words[1].lower() == "cluster":
+            from fsd_modules.mod_commands.cluster_show import show_cluster
+
+            show_cluster(sw, what, words[2:], fmt, delim, stream)
+            return None
         elif what in ("channels", "calls", "detailed_calls", "bridged_calls"):
             from fsd_modules.mod_commands.channel_rows import show_channels
 
@@ -153,7 +158,7 @@ class CoreApis:
             cols, rows = more
         else:
             stream.write("-USAGE: show codec|endpoint|application|api|dialplan|file|timer|calls "
-                         "[count]|channels [count|like <match string>]|calls|detailed_calls|"
+                         "[count]|channels [count|like <match string>]|channels cluster [count]|calls cluster [count]|calls|detailed_calls|"
                          "bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|"
                          "modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n")
             return None

@@ -209,8 +209,11 @@ class UuidApis:
             stream.write("-ERR Cannot locate session. USAGE: uuid_session_heartbeat "
                          "<uuid> [sched] [0|<seconds>]\n")
             return
-        secs = argv[-1] if len(argv) > 1 and argv[-1].isdigit() else "60"
-        s.set_variable("enable_heartbeat_events", secs if secs != "0" else None)
+        from fsd.scheduler import enable_heartbeat
+
+        secs = int(argv[-1]) if len(argv) > 1 and argv[-1].isdigit() else 60
+        s.set_variable("enable_heartbeat_events", str(secs) if secs else None)
+        enable_heartbeat(self.switch, s, secs)
         stream.write("+OK\n")
 
     def uuid_zombie_exec(self, args: str, session: Any, stream: Any) -> None:
@@ -365,6 +368,45 @@ class UuidApis:
         stream.write("+OK\n")
 
 
+def _drop_filter(session: Any, digit: str, duration_ms: int) -> bool:
+    return session.get_variable("drop_dtmf") == "true"
+
+
+def uuid_drop_dtmf(switch: Any, args: str, stream: Any) -> None:
+    """``uuid_drop_dtmf <uuid> [on|off] [mask_digits <d>|mask_file <f>]`` (mod_commands.c
+    wants all four words).  Dropped digits never reach the channel's applications or
+    bridge; the masks are recorded in the variables (no masking tones are generated)."""
+    syntax = "-USAGE: <uuid> [on | off ] [ mask_digits <digits> | mask_file <file>]\n"
+    argv = (args or "").split()
+    if len(argv) < 4:
+        stream.write(syntax)
+        return
+    s = switch.sessions.get(argv[0])
+    if s is None:
+        stream.write(f"-ERR No such channel {argv[0]}!\n")
+        return
+    s.set_variable("drop_dtmf_masking_digits", None)
+    s.set_variable("drop_dtmf_masking_file", None)
+    if argv[2].lower() == "mask_digits":
+        s.set_variable("drop_dtmf_masking_digits", argv[3])
+    elif argv[2].lower() == "mask_file":
+        s.set_variable("drop_dtmf_masking_file", argv[3])
+    else:
+        stream.write(syntax)
+        return
+    on = argv[1].lower() == "on"
+    s.set_variable("drop_dtmf", "true" if on else "false")
+    filters = getattr(switch, "dtmf_filters", None)
+    if filters is None:
+        filters = []
+        switch.dtmf_filters = filters
+    if _drop_filter not in filters:
+        filters.insert(0, _drop_filter)
+    stream.write(f"+OK {argv[0]} is {'dropping' if on else 'not dropping'} DTMF. mask_file: "
+                 f"{s.get_variable('drop_dtmf_masking_file') or 'NONE'} mask_digits: "
+                 f"{s.get_variable('drop_dtmf_masking_digits') or 'NONE'}\n")
+
+
 def declare(module: Any) -> None:
     u = UuidApis(module.switch)
     add = module.add_api
@@ -396,6 +438,9 @@ def declare(module: Any) -> None:
     add("uuid_media", "Reinvite FS in or out of media path", "[off] <uuid>", u.uuid_media)
     add("uuid_video_refresh", "Send video refresh.", "<uuid> [auto|manual]", u.uuid_video_refresh)
     add("uuid_chat", "Send a chat message", "<uuid> <text>", u.uuid_chat)
+    add("uuid_drop_dtmf", "Drop all DTMF or replace it with a mask",
+        "<uuid> [on | off ] [ mask_digits <digits> | mask_file <file>]",
+        lambda args, session, stream: uuid_drop_dtmf(module.switch, args, stream))
 
 
 __all__ = ["declare"]

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from fsd.log import DEBUG, ERR, WARNING, logger
+from fsd.numbers import is_digits
 from fsd.truth import is_true
 
 from . import regexmatch, timematch
@@ -112,7 +113,7 @@ class ExtensionParser:
         s = self.session
         offset: int | None = None
         raw = s.get_variable("tod_tz_offset")
-        if raw is not None and raw.strip().lstrip("+-").isdigit():
+        if raw is not None and is_digits(raw.strip().lstrip("+-")):
             offset = int(raw)
         return timematch.datetime_check(
             el.attrib, self.now, offset_hours=offset, tzname=s.get_variable("timezone"),

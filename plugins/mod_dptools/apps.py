@@ -651,6 +651,18 @@ def unblock_dtmf(session: Session, data: str) -> None:
     session.set_private("dtmf_blocked", None)
 
 
+def enable_heartbeat_app(session: Session, data: str) -> None:
+    """``enable_heartbeat [0|<seconds>]`` (and ``sched_heartbeat``): SESSION_HEARTBEAT events."""
+    from fsd.scheduler import enable_heartbeat
+
+    text = data.strip() or "60"
+    if not text.isdigit():
+        session.log(ERR, "Usage: [0|<seconds>]\n")
+        return
+    session.set_variable("enable_heartbeat_events", text if text != "0" else None)
+    enable_heartbeat(session.switch, session, int(text))
+
+
 def declare_small(module: Any) -> None:
     from fsd.module import APP_SUPPORT_NOMEDIA as N
 
@@ -663,3 +675,35 @@ def declare_small(module: Any) -> None:
     add("set_media_stats", set_media_stats, "Set Media Stats", "", N)
     add("block_dtmf", block_dtmf, "Block DTMF", "", N)
     add("unblock_dtmf", unblock_dtmf, "Stop blocking DTMF", "", N)
+    add("enable_heartbeat", enable_heartbeat_app, "Enable Media Heartbeat", "[0|<seconds>]", N)
+    add("sched_heartbeat", enable_heartbeat_app, "Enable Scheduled Heartbeat", "[0|<seconds>]", N)
+    add("execute_extension", execute_extension, "Execute an extension",
+        "<extension> <dialplan> <context>", N)
+
+
+def execute_extension(session: Session, data: str) -> None:
+    """``execute_extension <extension> [<dialplan>] [<context>]``: hunt that extension and
+    run its applications here, then carry on with the current dialplan."""
+    words = data.split()
+    if not words:
+        session.log(ERR, "Usage: <extension> [<dialplan>] [<context>]\n")
+        return
+    orig = session.caller_profile
+    dp = words[1] if len(words) > 1 else (orig.dialplan or "XML")
+    ctx = words[2] if len(words) > 2 else orig.context
+    iface = session.switch.dialplans.get(dp.lower())
+    if iface is None:
+        session.log(ERR, f"execute_extension: no dialplan {dp}\n")
+        return
+    # the extension runs with its own caller profile (its destination_number), as
+    # switch_core_session_execute_exten; the caller's comes back afterwards
+    session.caller_profile = orig.clone(destination_number=words[0], context=ctx, dialplan=dp)
+    try:
+        found = iface.hunt(session, "")
+        for app, app_data in list(found or []):
+            if not session.up() or session.transferring:
+                break
+            session.execute(app, app_data)
+    finally:
+        if session.caller_profile is not orig and not session.transferring:
+            session.caller_profile = orig

@@ -79,12 +79,23 @@ def _ints(data: str, n: int) -> list[int] | None:
         return None
 
 
-def _listen(session: Any, timeout_ms: int, step: Any) -> str:
+def _listen(session: Any, timeout_ms: int, step: Any, file: str | None = None) -> str:
     """Feed each frame's score to ``step(score) -> bool`` (True: done) until done, timeout
-    (counted in audio time, as FreeSWITCH counts samples) or hangup."""
+    (counted in audio time, as FreeSWITCH counts samples) or hangup; ``file`` plays to the
+    caller meanwhile (looped, as FreeSWITCH re-reads it)."""
     port = getattr(session, "media", None)
     if port is None:
         return "nomedia"
+    player = None
+    if file:
+        from fsd_modules.mod_dptools.displace import Displacer
+
+        try:
+            player = Displacer(port, file, mux=False, loop=True, limit_ms=0)
+            port.add_out_mixer(player)
+        except Exception as e:  # noqa: BLE001 - a bad file: listen without it
+            session.log(ERR, f"cannot play {file}: {e}\n")
+            player = None
     obs = _Observer(port, lambda f: energy_score(f, port.rate))
     attach(port, obs)
     budget = (timeout_ms / port.ptime) if timeout_ms else None
@@ -105,6 +116,8 @@ def _listen(session: Any, timeout_ms: int, step: Any) -> str:
         return "hangup"
     finally:
         detach(port, obs)
+        if player is not None:
+            player.stop()
 
 
 def wait_for_silence(session: Any, data: str) -> None:
@@ -126,7 +139,8 @@ def wait_for_silence(session: Any, data: str) -> None:
             state["left"] = silence_hits
         return False
 
-    res = _listen(session, timeout_ms, step)
+    words = data.split()
+    res = _listen(session, timeout_ms, step, words[4] if len(words) > 4 else None)
     if res in ("done", "timeout"):
         session.set_variable("wait_for_silence_timeout", "true" if res == "timeout" else "false")
         session.set_variable("wait_for_silence_listenhits", str(state["listening"]))
@@ -147,7 +161,8 @@ def _detect(session: Any, data: str, want_audio: bool) -> None:
         state["hits"] = state["hits"] + 1 if hit else 0
         return state["hits"] > need
 
-    res = _listen(session, timeout_ms, step)
+    words = data.split()
+    res = _listen(session, timeout_ms, step, words[3] if len(words) > 3 else None)
     prefix = "detect_audio" if want_audio else "detect_silence"
     if res in ("done", "timeout"):
         session.set_variable(f"{prefix}_timeout", "true" if res == "timeout" else "false")

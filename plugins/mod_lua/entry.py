@@ -16,20 +16,21 @@ from typing import Any
 from lxml import etree
 
 from fsd.events import Event
-from fsd.log import ERR, log
+from fsd.log import ERR, WARNING, log
 from fsd.scripting.context import kill_command, write_list
 
 from .argv import parse_script_string
 from .config import Hook, LuaConfig
 from .host import LuaHost
 from .runtime import REGISTRY, RunContext, RunResult, ScriptRegistry, run
+from .spare import SpareStates
 
 _HTTP_ERROR = "<H2>Error Executing Script</H2>"
 
 
 class LuaEntry:
     def __init__(self, host: LuaHost, config: LuaConfig | None = None,
-                 registry: ScriptRegistry | None = None) -> None:
+                 registry: ScriptRegistry | None = None, spares: int = 0) -> None:
         self.host = host
         self.config = config or LuaConfig()
         self.registry = registry if registry is not None else REGISTRY
@@ -46,6 +47,9 @@ class LuaEntry:
         self._hook_q: queue.Queue[tuple[Hook, Any] | None] = queue.Queue(maxsize=10000)
         self._hook_thread: threading.Thread | None = None
         self._contexts: set[RunContext] = set()
+        #: fresh states made ahead of time for runs without a channel (``lua`` API, luarun)
+        #: (the loaded module keeps two; a bare entry, as in unit tests, none)
+        self.spares = SpareStates(host, self.new_context, size=spares)
 
     # -- one run ------------------------------------------------------------------------
     def new_context(self, name: str = "", uuid: str = "") -> RunContext:
@@ -59,9 +63,13 @@ class LuaEntry:
         spec = parse_script_string(text)
         if spec is None:
             return RunResult(False, "empty", "no script given")
-        ctx = self.new_context(uuid=uuid)
+        spare = self.spares.take() if not uuid else None
+        if spare is not None:
+            ctx, state = spare
+        else:
+            ctx, state = self.new_context(uuid=uuid), None
         return run(ctx, spec, objects=objects, tables=tables, collect=collect,
-                   registry=self.registry)
+                   registry=self.registry, state=state)
 
     def run_inline(self, code: str, session: Any = None) -> str | None:
         """The language contract's ``inline`` entry: run Lua source text (with ``session``
@@ -253,6 +261,7 @@ class LuaEntry:
     def shutdown(self, timeout: float = 2.0) -> None:
         """Stop every script this entry started and wait (briefly) for their threads."""
         self.registry.kill_all("module unloading")
+        self.spares.stop()
         try:
             self._hook_q.put_nowait(None)
         except queue.Full:
@@ -262,3 +271,13 @@ class LuaEntry:
         deadline = time.monotonic() + timeout
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        # Runs started elsewhere (api lua from an ESL worker, a call's lua app) end too,
+        # unless stuck in one C call no hook can interrupt (a backtracking string.find):
+        # those are named and abandoned, the daemon's exit does not wait for them.
+        while len(self.registry.list()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for ctx in self.registry.list():
+            thread = getattr(ctx, "thread", None)
+            log(WARNING, f"Lua script {ctx.name} (id {ctx.id}, thread "
+                         f"{getattr(thread, 'name', '?')}) did not stop within {timeout:g} s "
+                         f"of the kill (stuck in a C call); abandoned\n")

@@ -105,6 +105,22 @@ os.exit = function() py_log(3, "Surely you jest! exiting is a bad plan....\n") e
 local REG, MT, WRAP = {}, {}, {}
 local CLASSOF = {}
 
+-- Lua's collector sees a binding object as a small table, not the Python object it keeps
+-- alive (an Event with its headers: kilobytes), so a loop creating events would let them
+-- pile up by the million.  Every PACE_EVERY wrappers the collector is stepped as if each
+-- had allocated PACE_KB kilobytes: dead wrappers and their Python objects go promptly, at
+-- a cost proportional to the wrappers made (as for any allocation).
+local gc_step = collectgarbage
+local PACE_EVERY, PACE_KB = 256, 4
+local wrapped = 0
+local function PACE()
+  wrapped = wrapped + 1
+  if wrapped >= PACE_EVERY then
+    wrapped = 0
+    gc_step("step", PACE_EVERY * PACE_KB)
+  end
+end
+
 local function tname(v)
   local t = type(v)
   if t == "table" then

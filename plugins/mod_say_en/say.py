@@ -12,6 +12,8 @@ import datetime as dt
 import time
 from typing import Any
 
+from fsd.numbers import is_digits
+
 EXT = "wav"
 
 GENERAL = {"number", "items", "persons", "messages"}
@@ -31,7 +33,7 @@ def _digits_only(text: str) -> str:
     """Digits with the commas removed; anything else is a parse error."""
     out = []
     for ch in text.strip():
-        if ch.isdigit() and ch.isascii():
+        if is_digits(ch) and ch.isascii():
             out.append(ch)
         elif ch != ",":
             raise ValueError(f"Parse Error: {text!r} is not a number")
@@ -90,7 +92,7 @@ def _num(n: int, method: str = "pronounced") -> list[str]:
 def say_money(text: str, method: str) -> list[str]:
     if len(text) > 15:
         raise ValueError(f"Parse Error: {text!r} is too long for currency")
-    kept = "".join(ch for ch in text if ch.isdigit() or ch in ".-+")
+    kept = "".join(ch for ch in text if is_digits(ch) or ch in ".-+")
     if not kept:
         raise ValueError(f"Parse Error: {text!r} is not an amount")
     out: list[str] = []
@@ -101,12 +103,12 @@ def say_money(text: str, method: str) -> list[str]:
     elif dollars.startswith("-"):
         out.append(f("currency/negative"))
         dollars = dollars[1:]
-    if not dollars.isdigit() and dollars:
+    if not is_digits(dollars) and dollars:
         raise ValueError(f"Parse Error: {text!r} is not an amount")
     out += say_count(dollars, method, allow_empty=True) if dollars else [f("digits/0")]
     out.append(f("currency/dollar") if int(dollars or "0") == 1 else f("currency/dollars"))
     if dot and cents:
-        if not cents.isdigit():
+        if not is_digits(cents):
             raise ValueError(f"Parse Error: {text!r} has bad cents")
         out.append(f("currency/and"))
         out += say_count(cents, method, allow_empty=True)
@@ -150,7 +152,7 @@ def _atoi(text: str) -> int:
         s = s[1:]
     n = ""
     for ch in s:
-        if not ch.isdigit():
+        if not is_digits(ch):
             break
         n += ch
     return sign * int(n) if n else 0
@@ -158,7 +160,7 @@ def _atoi(text: str) -> int:
 
 def _localtime(epoch: float, tz: str | None) -> dt.datetime:
     if tz:
-        if tz.lstrip("+-").isdigit():
+        if is_digits(tz.lstrip("+-")):
             return dt.datetime.fromtimestamp(epoch, dt.timezone(dt.timedelta(seconds=int(tz))))
         try:
             from zoneinfo import ZoneInfo
@@ -255,7 +257,7 @@ def say_spell(text: str, say_type: str) -> list[str]:
     out = []
     for ch in text:
         low = ch.lower()
-        if low.isdigit() and low.isascii():
+        if is_digits(low) and low.isascii():
             out.append(f(f"digits/{low}"))
         elif low == "." and say_type in ("email_address", "url"):
             out.append(f("digits/dot"))
@@ -267,7 +269,7 @@ def say_spell(text: str, say_type: str) -> list[str]:
 
 
 def say_digit_string(text: str) -> list[str]:
-    digits = [ch for ch in text if ch.isdigit() and ch.isascii()]
+    digits = [ch for ch in text if is_digits(ch) and ch.isascii()]
     if not digits:
         raise ValueError(f"Parse Error: {text!r} has no digits")
     return [f(f"digits/{d}") for d in digits]

@@ -214,4 +214,10 @@ def sofia_contact(sofia: Sofia, args: str, session: Any, stream: Any) -> None:
             ds = f"{prefix}sofia/{st.name}/{b.uri}"
             if ds not in out:
                 out.append(ds)
+    if not out and stacks and profile != "*":
+        from .shared_regs import other_nodes_contacts  # registered on another node
+
+        for uri in other_nodes_contacts(sofia.switch, user, domain):
+            if not (exclude and exclude in uri):
+                out.append(f"{prefix}sofia/{stacks[0].name}/{uri}")
     stream.write(",".join(out) if out else "error/user_not_registered")

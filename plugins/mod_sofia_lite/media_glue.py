@@ -33,6 +33,10 @@ def _rtp_class() -> Any:
     return getattr(rtp, "RtpStream", None)
 
 
+def _true(v: Any) -> bool:
+    return str(v or "").strip().lower() in ("true", "yes", "on", "1")
+
+
 class CallMedia:
     def __init__(self, call: SipCall) -> None:
         self.call = call
@@ -69,7 +73,9 @@ class CallMedia:
                 self.stream = cls(self.call.session, bind_ip=self.cfg.rtp_ip or self.cfg.sip_ip,
                                   on_timeout=lambda st: self.call.media_timeout(),
                                   timeout_sec=self._timeout_sec(),
-                                  hold_timeout_sec=self.cfg.rtp_hold_timeout_sec or None)
+                                  hold_timeout_sec=self.cfg.rtp_hold_timeout_sec or None,
+                                  auto_adjust=not _true(self.call.session.get_variable(
+                                      "disable_rtp_auto_adjust")))
                 self.local_port = self.stream.local_port
                 return
             except Exception as e:  # noqa: BLE001

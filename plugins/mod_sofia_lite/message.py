@@ -71,6 +71,12 @@ class ParseError(ValueError):
         self.status = status
 
 
+def is_digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts superscripts and other scripts'
+    digits, which ``int()`` then refuses (found by bench/sip_fuzz.py)."""
+    return text.isascii() and text.isdigit()
+
+
 def canonical(name: str) -> str:
     name = name.strip()
     low = name.lower()
@@ -228,7 +234,7 @@ def parse(data: bytes, *, stream: bool = False) -> SipMessage:
     msg = SipMessage()
     if first.startswith("SIP/"):
         parts = first.split(" ", 2)
-        if len(parts) < 2 or parts[0] != "SIP/2.0" or not parts[1].isdigit() or len(parts[1]) != 3:
+        if len(parts) < 2 or parts[0] != "SIP/2.0" or not is_digits(parts[1]) or len(parts[1]) != 3:
             raise ParseError(f"bad status line [{first[:80]}]")
         msg.status = int(parts[1])
         if not 100 <= msg.status <= 699:
@@ -265,7 +271,7 @@ def parse(data: bytes, *, stream: bool = False) -> SipMessage:
     body = data[end:]
     cl_text = msg.get("Content-Length")
     if cl_text is not None:
-        if not cl_text.strip().isdigit():
+        if not is_digits(cl_text.strip()):
             raise ParseError("bad Content-Length", 400)
         cl = int(cl_text.strip())
         if cl > len(body):
@@ -311,7 +317,7 @@ class SipUri:
             port = hostport[close + 2:] if close > 0 and hostport[close + 1:close + 2] == ":" else ""
         else:
             u.host, _, port = hostport.partition(":")
-        u.port = int(port) if port.isdigit() and int(port) < 65536 else 0
+        u.port = int(port) if is_digits(port) and int(port) < 65536 else 0
         for p in params:
             if not p:
                 continue
@@ -398,7 +404,7 @@ class Via:
             port = sent_by[close + 2:] if close > 0 else ""
         else:
             v.host, _, port = sent_by.partition(":")
-        v.port = int(port) if port.strip().isdigit() and int(port) < 65536 else 0
+        v.port = int(port) if is_digits(port.strip()) and int(port) < 65536 else 0
         for p in params:
             p = p.strip()
             if p:

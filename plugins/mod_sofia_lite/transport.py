@@ -16,7 +16,15 @@ from typing import Any
 
 from fsd.log import DEBUG, WARNING, log
 
-from .message import MAX_HEADER_BYTES, MAX_MESSAGE_BYTES, ParseError, SipMessage, header_end, parse
+from .message import (
+    MAX_HEADER_BYTES,
+    MAX_MESSAGE_BYTES,
+    ParseError,
+    SipMessage,
+    header_end,
+    is_digits,
+    parse,
+)
 
 Addr = tuple[str, int]
 
@@ -104,7 +112,7 @@ def _content_length(head: bytes) -> int | None:
         name, _, value = line.partition(b":")
         if name.strip().lower() in (b"content-length", b"l"):
             v = value.strip()
-            return int(v) if v.isdigit() else None
+            return int(v) if is_digits(v) else None
     return 0
 
 

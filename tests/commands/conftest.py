@@ -46,6 +46,9 @@ DIALPLAN = """<include><context name="t">
   <action application="answer"/>
   <action application="park"/>
 </condition></extension>
+<extension name="sub_ext"><condition field="destination_number" expression="^sub_ext$">
+  <action application="set" data="sub_ext_ran=${destination_number}"/>
+</condition></extension>
 <extension name="park"><condition field="destination_number" expression="^park$">
   <action application="answer"/>
   <action application="park"/>
@@ -63,7 +66,8 @@ APPS = ["hash", "db", "limit", "limit_execute", "limit_hash", "push", "unshift",
         "sleep", "playback", "endless_playback", "ivr", "bind_meta_app", "wait_for_silence",
         "detect_silence", "detect_audio", "tone_detect", "stop_tone_detect", "displace_session",
         "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat", "loop_playback", "bind_digit_action", "unbind_meta_app", "check_acl",
-        "set_name", "hold", "unhold", "send_info", "set_media_stats", "block_dtmf"]  # noqa: E501
+        "set_name", "hold", "unhold", "send_info", "set_media_stats", "block_dtmf", "execute_extension",
+        "enable_heartbeat"]  # noqa: E501
 
 
 def _app_extensions(apps: list[str]) -> str:

@@ -206,3 +206,19 @@ def test_show_more(daemon):
     reg = daemon.api("show registrations")
     assert reg == "\n0 total.\n" or reg.startswith("reg_user,realm,token,url,expires,network_ip,")
     assert daemon.api("show detailed_bridged_calls").endswith("total.\n")
+
+
+def test_uuid_drop_dtmf(daemon):
+    a, b, _ = daemon.call("park")
+    s = daemon.sw.sessions[b]
+    usage = "-USAGE: <uuid> [on | off ] [ mask_digits <digits> | mask_file <file>]\n"
+    assert daemon.api(f"uuid_drop_dtmf {b} on") == usage          # mod_commands wants 4 words
+    assert daemon.api("uuid_drop_dtmf nosuch on mask_digits 1") == "-ERR No such channel nosuch!\n"
+    assert daemon.api(f"uuid_drop_dtmf {b} on mask_digits 0") == (
+        f"+OK {b} is dropping DTMF. mask_file: NONE mask_digits: 0\n")
+    s.flush_dtmf()
+    daemon.api(f"uuid_recv_dtmf {b} 5")
+    assert not s.has_dtmf()
+    assert daemon.api(f"uuid_drop_dtmf {b} off mask_file x.wav") == (
+        f"+OK {b} is not dropping DTMF. mask_file: x.wav mask_digits: NONE\n")
+    daemon.kill(a)

@@ -414,3 +414,30 @@ def test_small_apps(daemon):
     daemon.api(f"uuid_recv_dtmf {b} 2")
     assert wait_until(lambda: s.has_dtmf() or bool(events.of("DTMF", b)), 15)
     daemon.kill(a)
+
+
+def test_execute_extension_runs_another_extension_inline(daemon):
+    a, b = daemon.app("execute_extension", "sub_ext XML t")
+    assert daemon.var(b, "sub_ext_ran") == "sub_ext"
+    assert daemon.var(b, "app_done") == "1"        # and the dialplan carried on
+    assert daemon.var(b, "destination_number").startswith("app-execute_extension")
+    daemon.kill(a)
+
+
+def test_detect_silence_plays_its_file_meanwhile(daemon):
+    a, b = daemon.app("detect_silence", "300 50 10000 tone_stream://%(20000,0,700)", wait=False)
+    port = daemon.sw.sessions[b].media
+    assert wait_until(lambda: _loud(port), 15)       # the file plays while listening
+    assert daemon.wait_var(b, "detect_silence_timeout", timeout=15) == "false"
+    assert wait_until(lambda: not port._out_mixers, 15)
+    daemon.kill(a)
+
+
+def test_heartbeats(daemon):
+    events = EventLog(daemon.sw)
+    a, b = daemon.app("enable_heartbeat", "1")
+    assert len(events.wait("SESSION_HEARTBEAT", b, timeout=15)) >= 1
+    assert f",heartbeat,heartbeat-{b}," in daemon.api("show tasks")
+    assert daemon.api(f"uuid_session_heartbeat {b} 0") == "+OK\n"
+    assert f"heartbeat-{b}" not in daemon.api("show tasks")
+    daemon.kill(a)

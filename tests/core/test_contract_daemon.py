@@ -91,8 +91,9 @@ def test_outgoing_channel_hook_sees_every_leg(daemon):
     a = originate(daemon, "{contract_watch=yes}null/first &bridge({contract_watch=yes}null/second)")
     try:
         assert wait_until(lambda: len(daemon.api("global_getvar contract_b_outgoing").split()) >= 2)
+        # the hook fires when the leg is made; A records it once the bridge has the leg
+        assert wait_until(lambda: re.fullmatch(r"[0-9a-f-]{36}", getvar(daemon, a, "originated_legs")))
         b = getvar(daemon, a, "originated_legs")
-        assert re.fullmatch(r"[0-9a-f-]{36}", b), b
         seen = daemon.api("global_getvar contract_b_outgoing").split()
         assert f"first:none:{a}" in seen and f"second:{a}:{b}" in seen
         # the bundled use (mod_dptools): FreeSWITCH's variables on outbound legs

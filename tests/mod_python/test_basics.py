@@ -189,3 +189,21 @@ def chat(message, args):
     msg.add_body("hi there")
     daemon.sw.chat_applications["python"].func(msg, f"{name} extra")
     assert daemon.wait_global("py_chat") == "hi there|extra|False"
+
+
+def test_hangup_hook_sees_a_transfer(daemon):
+    name = daemon.script("""
+from freeswitch import setGlobalVariable
+def hook(session, what, arg):
+    setGlobalVariable("py_xfer_hook", what + ":" + arg)
+def handler(session, args):
+    session.answer()
+    session.setHangupHook(hook, "myarg")
+    session.transfer("parked", "XML", "t")
+""")
+    a, b = daemon.call(f"py-{name}")
+    assert daemon.wait_global("py_xfer_hook") == "transfer:myarg"
+    assert wait_until(lambda: daemon.var(b, "destination_number") == "parked" or
+                      b not in daemon.sw.sessions)
+    daemon.sw.api_execute(f"uuid_kill {a}")
+    assert daemon.gone(b)

@@ -271,7 +271,8 @@ def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
         out.append(f"  local mt = {{__index = index, __name = {q}, __metatable = false{gc}}}")
         out.append(f"  MT[{q}] = mt")
         on_wrap = cls.lua_on_wrap or ""
-        out.append(f"  WRAP[{q}] = function(o) local p = setmetatable({{}}, mt) R[p] = o {on_wrap} return p end")
+        # PACE (sandbox.lua) steps the collector for the Python memory wrappers hold
+        out.append(f"  WRAP[{q}] = function(o) local p = setmetatable({{}}, mt) R[p] = o PACE() {on_wrap} return p end")
         if cls.lua_ctor is not None:
             ctor = cls.lua_ctor
         elif cls.ctor is not None:
