@@ -254,6 +254,9 @@ def run_switch(opts: Options, dirs: Dirs, console: bool) -> int:
         print(f"fsd: {e}", file=sys.stderr)
         lock.release()
         return 1
+    from fsd.gctune import tune_for_daemon
+
+    tune_for_daemon()
     report("READY")
     from fsd.console import set_colour
 

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from itertools import count
+from operator import itemgetter
 
 from fsd.log import ERR, log
 
@@ -27,6 +28,7 @@ from .urlencode import url_decode
 
 Value = str | list[str]
 
+_first = itemgetter(0)
 _sequence = count(1)  # Event-Sequence: next() on itertools.count is atomic under the GIL
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -102,8 +104,9 @@ class Event:
         "priority",
         "subclass_forced",
         "user_data",
-        "_h",
+        "_hl",
         "_shared",
+        "_pend",
     )
 
     def __init__(
@@ -145,24 +148,39 @@ class Event:
         #: Free for the owner (e.g. the Lua layer's "mine" flag); copies carry it along.
         self.user_data: object = None
         self._shared = False
-        h: list[list] = []
-        self._h = h
+        self._hl = [["Event-Subclass", subclass]] if subclass is not None else []
+        self._pend = None
         if standard_headers:
             if not calling_file:
                 frame = sys._getframe(1)
                 calling_file = frame.f_code.co_filename
                 calling_func = calling_func or frame.f_code.co_name
                 calling_line = calling_line or frame.f_lineno
-            self._stamp(calling_file, calling_func, calling_line)
-        if subclass is not None:
-            h.append(["Event-Subclass", subclass])
+            # What the standard headers need is taken now (time, sequence, identity); the
+            # thirteen rows are only built when somebody reads the headers (_fill), which
+            # for a fired event is the dispatch thread, not the script that fired it.
+            self._pend = (get_identity(), time.time_ns() // 1000, next(_sequence),
+                          calling_file, calling_func, calling_line)
 
     # ----------------------------------------------------------------- construction
 
-    def _stamp(self, file: str, func: str, line: int) -> None:
-        """Append the standard headers (§13.2) in their fixed order."""
-        ident = get_identity()
-        usec = time.time_ns() // 1000
+    @property
+    def _h(self) -> list[list]:
+        """The header list, with the standard headers in it (built on first read)."""
+        if self._pend is not None:
+            self._fill()
+        return self._hl
+
+    @_h.setter
+    def _h(self, value: list[list]) -> None:
+        if self._pend is not None:
+            self._fill()
+        self._hl = value
+
+    def _fill(self) -> None:
+        """Put the standard headers (§13.2), in their fixed order, before the others."""
+        ident, usec, seq, file, func, line = self._pend
+        self._pend = None
         local, gmt = _dates(usec // 1_000_000)
         rows = (
             ("Event-Name", EVENT_NAMES[self.event_id]),
@@ -177,12 +195,15 @@ class Event:
             ("Event-Calling-File", os.path.basename(file)),
             ("Event-Calling-Function", func),
             ("Event-Calling-Line-Number", str(line)),
-            ("Event-Sequence", str(next(_sequence))),
+            ("Event-Sequence", str(seq)),
         )
-        h = self._h
-        for name, value in rows:
-            if value:  # FreeSWITCH's add with an empty value adds nothing
-                h.append([name, value])
+        # FreeSWITCH's add with an empty value adds nothing
+        h = [[name, value] for name, value in rows if value]
+        if self._shared:
+            # the list is shared with a twin that fills its own: build a new one
+            self._hl = h + self._hl
+        else:
+            self._hl[0:0] = h
 
     @classmethod
     def _blank(cls, eid: int = CUSTOM, unique: bool = False) -> Event:
@@ -194,8 +215,9 @@ class Event:
         e.unique_names = unique
         e.priority = None
         e.user_data = None
-        e._h = []
+        e._hl = []
         e._shared = False
+        e._pend = None
         return e
 
     def _share(self, headers: list[list] | None = None) -> Event:
@@ -208,7 +230,13 @@ class Event:
         e.unique_names = self.unique_names
         e.priority = self.priority
         e.user_data = self.user_data
-        e._h = self._h if headers is None else headers
+        if headers is None:
+            # the twin shares the pending stamp too: each side fills its own list
+            e._hl = self._hl
+            e._pend = self._pend
+        else:
+            e._hl = headers
+            e._pend = None
         e._shared = True
         self._shared = True
         return e
@@ -327,7 +355,8 @@ class Event:
     def _del(self, name: str) -> bool:
         low = name.lower()
         h = self._h
-        if not any(n.lower() == low for n, _ in h):
+        # the common case is "not there" (an empty add on a fresh event): scan in C
+        if low not in map(str.lower, map(_first, h)):
             return False
         h = self._mut()
         h[:] = [hdr for hdr in h if hdr[0].lower() != low]
@@ -337,6 +366,11 @@ class Event:
         """switch_event_base_add_header for the bottom (push=False) and push stacks."""
         if name == "_body":
             self.body = data
+        if (self._pend is not None and not push and data and not self._shared
+                and not self.unique_names and "[" not in name and not data.startswith("ARRAY::")):
+            # a plain append goes after the standard headers whenever they are built
+            self._hl.append([name, data])
+            return
         indexed = False
         index = 0
         bracket = name.find("[")

@@ -90,8 +90,10 @@ class ScriptEvent:
         if o.ev is None:
             _missing("fire")
             return False
-        # a copy goes out, so the script can keep using (and fire again) its object
-        return o.ctx.host.fire(o.ev.copy())
+        # a copy-on-write twin goes out, so the script can keep using (and fire again) its
+        # object; the bus's dispatch thread builds the delivered copy (Event-Subclass
+        # first, as switch_event_dup does) and the standard headers, not this thread
+        return o.ctx.host.fire(o.ev._share())
 
     def setPriority(o: ScriptEvent, priority: Any = None) -> bool:
         if o.ev is None:
@@ -140,6 +142,10 @@ class ScriptEvent:
         return 0 if ok is not False else 1
 
 
+_CUSTOM = event_id("CUSTOM")
+_MESSAGE = event_id("MESSAGE")
+
+
 def new_event(ctx: Any, type_name: str | None, subclass: str | None = None) -> ScriptEvent:
     if type_name is not None and type_name.lower() == "json" and subclass:
         try:
@@ -149,8 +155,8 @@ def new_event(ctx: Any, type_name: str | None, subclass: str | None = None) -> S
         return ScriptEvent(ctx, ev, True)
     eid = event_id(type_name) if type_name else None
     if eid is None:  # an unknown name silently becomes MESSAGE
-        eid = event_id("MESSAGE")
-    if subclass and eid != event_id("CUSTOM"):
+        eid = _MESSAGE
+    if subclass and eid != _CUSTOM:
         log(WARNING, "Changing event type to custom because you specified a subclass name!\n",
             uuid=ctx.uuid, file="switch_cpp.cpp", func="Event", line=0)
     ev = Event(eid, subclass or None, calling_file="switch_cpp.cpp", calling_func="Event",

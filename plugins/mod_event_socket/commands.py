@@ -495,25 +495,37 @@ async def _api(lst: Listener, pkt: P.Packet) -> None:
     else:
         name_for_error = cmd
 
-    def run() -> str:
-        if cmd.lower() not in server.switch.apis:
-            return f"-ERR {name_for_error} Command not found!\n"
-        out, _ok = server.switch.api.execute(cmd, arg)
-        return out
-
     thread = lst.api_thread()
     if thread is None:
         lst.write(P.api_response(f"-ERR too many concurrent API connections "
                                  f"({server.settings.max_api_threads})\n"))
         return
-    try:
-        out = await lst.loop.run_in_executor(thread, run)
-    except Exception as e:
-        log(ERR, f"api {cmd} failed: {e}")
-        out = f"-ERR {cmd} failed: {e}\n"
-    if not out:
-        out = "-ERR no reply\n"
-    lst.write(P.api_response(out))
+    loop = lst.loop
+    done = loop.create_future()
+
+    def finish(reply: bytes) -> None:
+        # loop thread: the reply goes out in the same turn that learns the result
+        lst.write(reply)
+        if not done.done():
+            done.set_result(None)
+
+    def run() -> None:
+        # the API thread builds the whole reply frame, then one hop back to the loop
+        try:
+            if cmd.lower() not in server.switch.apis:
+                out = f"-ERR {name_for_error} Command not found!\n"
+            else:
+                out, _ok = server.switch.api.execute(cmd, arg)
+        except Exception as e:
+            log(ERR, f"api {cmd} failed: {e}")
+            out = f"-ERR {cmd} failed: {e}\n"
+        try:
+            loop.call_soon_threadsafe(finish, P.api_response(out or "-ERR no reply\n"))
+        except RuntimeError:  # the loop is gone: the switch is shutting down
+            pass
+
+    thread.submit(run)
+    await done
 
 
 def _bgapi(lst: Listener, pkt: P.Packet) -> str | None:

@@ -24,7 +24,7 @@ _entries: dict[int, LuaEntry] = {}  # by id(switch), for the broadcast hooks
 def fsd_module_load(module: Any) -> None:
     sw = module.switch
     cfg = parse_config(sw.config.get_configuration("lua.conf") if sw.config else None)
-    entry = LuaEntry(LuaHost.from_switch(sw), cfg)
+    entry = LuaEntry(LuaHost.from_switch(sw), cfg, spares=2)
     module.state["entry"] = entry
     _entries[id(sw)] = entry
     # the `lua` application and API and `luarun`, through the language contract

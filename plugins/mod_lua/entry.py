@@ -23,13 +23,14 @@ from .argv import parse_script_string
 from .config import Hook, LuaConfig
 from .host import LuaHost
 from .runtime import REGISTRY, RunContext, RunResult, ScriptRegistry, run
+from .spare import SpareStates
 
 _HTTP_ERROR = "<H2>Error Executing Script</H2>"
 
 
 class LuaEntry:
     def __init__(self, host: LuaHost, config: LuaConfig | None = None,
-                 registry: ScriptRegistry | None = None) -> None:
+                 registry: ScriptRegistry | None = None, spares: int = 0) -> None:
         self.host = host
         self.config = config or LuaConfig()
         self.registry = registry if registry is not None else REGISTRY
@@ -46,6 +47,9 @@ class LuaEntry:
         self._hook_q: queue.Queue[tuple[Hook, Any] | None] = queue.Queue(maxsize=10000)
         self._hook_thread: threading.Thread | None = None
         self._contexts: set[RunContext] = set()
+        #: fresh states made ahead of time for runs without a channel (``lua`` API, luarun)
+        #: (the loaded module keeps two; a bare entry, as in unit tests, none)
+        self.spares = SpareStates(host, self.new_context, size=spares)
 
     # -- one run ------------------------------------------------------------------------
     def new_context(self, name: str = "", uuid: str = "") -> RunContext:
@@ -59,9 +63,13 @@ class LuaEntry:
         spec = parse_script_string(text)
         if spec is None:
             return RunResult(False, "empty", "no script given")
-        ctx = self.new_context(uuid=uuid)
+        spare = self.spares.take() if not uuid else None
+        if spare is not None:
+            ctx, state = spare
+        else:
+            ctx, state = self.new_context(uuid=uuid), None
         return run(ctx, spec, objects=objects, tables=tables, collect=collect,
-                   registry=self.registry)
+                   registry=self.registry, state=state)
 
     def run_inline(self, code: str, session: Any = None) -> str | None:
         """The language contract's ``inline`` entry: run Lua source text (with ``session``
@@ -253,6 +261,7 @@ class LuaEntry:
     def shutdown(self, timeout: float = 2.0) -> None:
         """Stop every script this entry started and wait (briefly) for their threads."""
         self.registry.kill_all("module unloading")
+        self.spares.stop()
         try:
             self._hook_q.put_nowait(None)
         except queue.Full:

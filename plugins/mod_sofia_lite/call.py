@@ -84,6 +84,8 @@ class SipCall(Endpoint):
         tx = self.invite_tx
         if tx is None or self.final_sent or self.ended and status < 300:
             return
+        if status == 100 and tx.last is not None:
+            return  # the loop's timely 100 (call_in._trying) or a later response went first
         headers = list(extra or [])
         if status < 300 and status != 100:
             headers.append(("Contact", self._our_contact()))
@@ -144,7 +146,7 @@ class SipCall(Endpoint):
 
     # -- Endpoint callbacks (session thread) -------------------------------------------------
     def _call_soon(self, fn: Any, *args: Any) -> None:
-        self.stack.loop.call_soon_threadsafe(fn, *args)
+        self.stack.soon(fn, *args)
 
     def on_ring_ready(self, session: Session) -> None:
         if self.direction == "inbound":
