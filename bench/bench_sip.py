@@ -123,7 +123,7 @@ def sipp_screen_count(text: str, label: str) -> int:
 
 def sipp_msg_count(text: str, status: str) -> int:
     """Count of a received response from SIPp's final scenario screen (``503 <---- N``)."""
-    m = re.findall(rf"^\s*{status}\s*<----\s+(?:E-RTD\d\s+)?(\d+)", text, flags=re.M)
+    m = re.findall(rf"^\s*{status}\s*<-+\s+(?:E-RTD\d\s+)?(\d+)", text, flags=re.M)
     return int(m[-1]) if m else 0
 
 
@@ -153,7 +153,9 @@ def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
     args = ["sipp", f"127.0.0.1:{port}", "-sf", str(SIPP / "uac_wait_bye.xml"), "-s", "7004",
             "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()),
             "-m", str(calls), "-r", str(cps), "-l", str(cps * 4), "-nostdin",
-            "-timeout", f"{seconds + 90}s", "-bind_local", "-max_recv_loops", "10000"]
+            "-timeout", f"{seconds + 90}s", "-bind_local", "-max_recv_loops", "10000",
+            "-trace_screen", "-screen_file", str(base / "cps_screen.log"),
+            "-trace_err", "-error_file", str(base / "cps_errors.log")]
     db0 = core_db_stats(sw)
     c0, w0, m0 = os.times(), time.monotonic(), cpu_times()
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -169,20 +171,31 @@ def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
     c1, m1 = os.times(), cpu_times()
     ok = sipp_screen_count(out, "Successful call")
     failed = sipp_screen_count(out, "Failed call")
-    refused = sipp_msg_count(out, "503")
+    screen = base / "cps_screen.log"
+    refused = sipp_msg_count(screen.read_text() if screen.exists() else "", "503")
     deadline = time.monotonic() + 30
     while sw.sessions and time.monotonic() < deadline:
         time.sleep(0.05)
     db1 = core_db_stats(sw)
+    errs = base / "cps_errors.log"
+    reasons: dict[str, int] = {}
+    if errs.exists():  # why SIPp failed calls: one line per failure, timestamps dropped
+        for line in errs.read_text(errors="replace").splitlines():
+            if re.search(r"[Aa]bort|[Tt]imeout|unexpected", line):
+                key = re.sub(r"^[\d\-: .]+\t?", "", line)
+                key = re.sub(r"\d+", "N", key)[:100]
+                reasons[key] = reasons.get(key, 0) + 1
+        errs.unlink()
     fsd_cpu = c1.user + c1.system - c0.user - c0.system
     machine = (m1[0] - m0[0]) / max(1, m1[1] - m0[1]) * (os.cpu_count() or 1) * elapsed
     if p.returncode not in (0, 1) and ok == 0:
         print(err[-2000:], file=sys.stderr)
     return {"offered": calls, "ok": ok - refused, "refused": refused, "failed": failed,
-            "elapsed": elapsed, "cps": (ok - refused) / max(1e-9, elapsed - 1.5),
+            "elapsed": elapsed, "cps": (ok - refused) / seconds,
             "failed_share": failed / max(1, ok + failed), "left": len(sw.sessions),
             "peak": peak, "fsd_cpu": fsd_cpu / elapsed, "sipp_cpu": sipp_cpu / elapsed,
             "others_cpu": max(0.0, machine - fsd_cpu - sipp_cpu) / elapsed,
+            "reasons": sorted(reasons.items(), key=lambda kv: -kv[1])[:3],
             "db_written": db1.get("written", 0) - db0.get("written", 0),
             "db_failed": db1.get("failed", 0) - db0.get("failed", 0),
             "db_dropped": db1.get("dropped", 0) - db0.get("dropped", 0)}
@@ -204,6 +217,8 @@ def cps_main(a: argparse.Namespace) -> None:
                       f"{f['peak']} calls; CPU fsd {f['fsd_cpu']:.2f} SIPp {f['sipp_cpu']:.2f} "
                       f"others {f['others_cpu']:.2f} cores; core db written {f['db_written']} "
                       f"failed {f['db_failed']} dropped {f['db_dropped']}", flush=True)
+                for reason, count in f["reasons"]:
+                    print(f"    SIPp failure x{count}: {reason}")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -105,6 +105,16 @@ class EslConsumer:
                 if ev.getHeader("digits") == "1234":
                     self.digits_ok += 1
 
+    def drain(self, digits: int, timeout: float = 60.0) -> None:
+        """Wait until ``digits`` soak::digits events arrived and the stream went quiet, so
+        that a sample does not count events still queued for this consumer."""
+        wait_until(lambda: self.digits >= digits, timeout)
+        end = time.monotonic() + timeout
+        last = -1
+        while self.total != last and time.monotonic() < end:
+            last = self.total
+            time.sleep(0.3)
+
     def close(self) -> None:
         self._stop.set()
         self._t.join(5)
@@ -149,7 +159,9 @@ def run_soak(rounds: int, calls: int, base: str | None = None, report=print) -> 
             consumer = EslConsumer(bound_address(sw)[1])
             try:
                 # settle what the first calls create once (thread pools, caches)
-                _one_round(sw, min(10, calls), 0)
+                warm = min(10, calls)
+                warm_failed, _ = _one_round(sw, warm, 0)
+                consumer.drain(warm - warm_failed)
                 res = SoakResult(_sample(0, 0.0))
                 b = res.baseline
                 report(f"baseline: RSS {b.rss_mb:.1f} MB, threads {b.threads}, fds {b.fds}")
@@ -158,6 +170,7 @@ def run_soak(rounds: int, calls: int, base: str | None = None, report=print) -> 
                     failed, secs = _one_round(sw, calls, 1000 * r)
                     res.failed_originates += failed
                     made += calls
+                    consumer.drain(warm - warm_failed + made - res.failed_originates)
                     s = _sample(made, secs)
                     res.rounds.append(s)
                     first = res.rounds[0]
@@ -167,10 +180,9 @@ def run_soak(rounds: int, calls: int, base: str | None = None, report=print) -> 
                            f"({s.rss_mb - b.rss_mb:+6.1f})  threads {s.threads} "
                            f"({s.threads - b.threads:+d})  fds {s.fds} ({s.fds - b.fds:+d})  "
                            f"growth since round 1: {per_call:+.2f} KB/call  failed {failed}")
-                wait_until(lambda: consumer.digits >= made + min(10, calls) - res.failed_originates, 30)
                 res.calls = made
-                res.events_received = consumer.digits - min(10, calls)
-                res.digits_ok = consumer.digits_ok - min(10, calls)
+                res.events_received = consumer.digits - (warm - warm_failed)
+                res.digits_ok = consumer.digits_ok - (warm - warm_failed)
             finally:
                 consumer.close()
             sw.api_execute("hupall")

@@ -8,6 +8,7 @@ the module's workers (``Sofia.work``), and comes back with ``loop.call_soon_thre
 from __future__ import annotations
 
 import asyncio
+import collections
 import ipaddress
 import socket
 import time
@@ -65,6 +66,9 @@ class Stack:
         self.started = 0.0
         self.calls_in = self.failed_calls_in = self.calls_out = self.failed_calls_out = 0
         self._sps_window: list[float] = []
+        # Hand-offs from call workers and session threads to the loop, coalesced (see soon()).
+        self._inbox: collections.deque[tuple[Callable[..., Any], tuple[Any, ...]]] = collections.deque()
+        self._inbox_armed = False
         self.inbound_acl = self._acl(cfg.apply_inbound_acl)
         self.register_acl = self._acl(cfg.apply_register_acl)
 
@@ -83,6 +87,30 @@ class Stack:
                 continue
             out.append((lst, pass_ctx, fail_ctx))
         return out
+
+    def soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the loop, from any thread, in order.  Unlike one
+        ``call_soon_threadsafe`` per hand-off (a self-pipe write and a loop wake-up each,
+        11 % of the samples at 150 calls/s, mostly waiting for the GIL after the write),
+        a burst of hand-offs from many calls costs one wake-up: the deque is drained by a
+        single loop callback.  ``_inbox_armed`` is cleared before draining, so an item
+        appended while the drain runs is either drained now or schedules a new one."""
+        self._inbox.append((fn, args))
+        if not self._inbox_armed:
+            self._inbox_armed = True
+            self.loop.call_soon_threadsafe(self._drain_inbox)
+
+    def _drain_inbox(self) -> None:
+        self._inbox_armed = False
+        q = self._inbox
+        while q:
+            fn, args = q.popleft()
+            try:
+                fn(*args)
+            except Exception as e:  # noqa: BLE001 - one call's failure must not stall the rest
+                import traceback
+
+                log(WARNING, f"SIP hand-off {fn!r} failed: {e!r}\n{traceback.format_exc()}")
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -280,7 +308,7 @@ class Stack:
             return
         if msg.method == "INVITE" and not msg.to_tag:
             call = self.invites.get((msg.call_id, msg.from_tag, num))
-            if call is not None:
+            if call is not None and call.invite_tx is not None and call.invite_tx.key == key:
                 call.invite_retransmitted(msg)
                 return
         if not msg.to_tag:

@@ -212,3 +212,19 @@ def test_transfer_releases_unless_limit_ignore_transfer(daemon):
     assert daemon.api("limit_usage hash xfer2 calls") == "1"
     daemon.kill(a)
     assert wait_until(lambda: daemon.api("limit_usage hash xfer2 calls") == "0")
+
+
+def test_hash_rate_limit_and_interval_reset(daemon):
+    a1, b1, _ = daemon.call("park")
+    a2, b2, _ = daemon.call("park")
+    a3, b3, _ = daemon.call("park")
+    assert daemon.api(f"uuid_limit {b1} hash rate k 2/60 nomatch") == "+OK"
+    assert daemon.api(f"uuid_limit {b2} hash rate k 2/60 nomatch") == "+OK"
+    assert daemon.var(b2, "limit_rate") == "2"
+    assert daemon.api("limit_usage hash rate k rate") == "2/2"
+    # the third within the interval is over the rate: transferred away (to "nomatch")
+    assert daemon.api(f"uuid_limit {b3} hash rate k 2/60 !CALL_REJECTED") == "+OK"
+    assert daemon.gone(b3)
+    assert daemon.api("limit_interval_reset hash rate k") == "+OK"
+    assert daemon.api("limit_usage hash rate k rate") == "2/0"
+    daemon.kill(a1, a2, a3)
