@@ -187,6 +187,7 @@ def admit(self: SipCall, tx: ServerTransaction) -> None:
         log(INFO, f"refusing INVITE {msg.call_id}: {e}")
         return refuse(503, "Maximum Calls In Progress", [("Retry-After", "300")])
     self.session = session
+    session.add_state_listener(self.on_state)
     for k in ("effective_caller_id_name", "effective_caller_id_number"):
         if user_vars.get(k):
             session.set_variable(k, user_vars[k])

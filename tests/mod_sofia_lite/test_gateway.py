@@ -59,6 +59,11 @@ def test_two_daemons_gateway_registers_and_calls_both_ways(tmp_path):
             a.events.wait("CHANNEL_HANGUP_COMPLETE", a_in.get_header("Unique-ID"))
             ev = a.events.wait("CUSTOM", None, Event_Subclass="sofia::gateway_state", State="REGED")[-1]
             assert ev.get_header("Gateway") == "to_b"
+            # Re-register on demand.
+            before = len(b.events.of("CUSTOM", None, Event_Subclass="sofia::register"))
+            assert sw_a.api_execute("sofia profile internal register to_b") == "+OK\n"
+            assert wait_until(lambda: len(b.events.of("CUSTOM", None, Event_Subclass="sofia::register"))
+                              > before, 15)
 
 
 def test_gateway_with_wrong_password_fails_and_calls_are_refused(tmp_path):
@@ -78,8 +83,8 @@ def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
     base_b = start_rig(tmp_path, name="b")
     with running_switch(base_b, MODULES) as sw_b:
         b = Rig(sw_b, base_b)
-        gw = _gw("direct", b.port).replace('<param name="password" value="1234"/>',
-                                            '<param name="register" value="false"/>')
+        gw = _gw("direct", b.port, extra='<param name="ping" value="5"/>').replace(
+            '<param name="password" value="1234"/>', '<param name="register" value="false"/>')
         base_a = start_rig(tmp_path, name="a", gateways=gw)
         with running_switch(base_a, MODULES) as sw_a:
             a = Rig(sw_a, base_a)
@@ -94,6 +99,8 @@ def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
             assert b.events.wait("CHANNEL_ANSWER")[-1].get_header("Caller-Destination-Number") == "7002"
             sw_a.api_execute(f"uuid_kill {uuid}")
             b.events.wait("CHANNEL_HANGUP_COMPLETE")
+            # The OPTIONS ping (every 5 s) is answered: ping count 1 of min 1 / max 1.
+            assert wait_until(lambda: "PingState\t1/1/1" in sw_a.api_execute("sofia status gateway direct"), 15)
 
 
 def test_gateway_to_nobody_times_out_on_timer_f_and_fails(tmp_path):
