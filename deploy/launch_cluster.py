@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 KAMAILIO_CFG = ROOT / "deploy" / "kamailio" / "kamailio.cfg"
 NODE_CONF = ROOT / "deploy" / "node" / "conf"
+KAMAILIO_SQL = Path("/usr/share/kamailio/postgres")
 
 NODE_XML = """<include>
   <X-PRE-PROCESS cmd="set" data="node_name={name}"/>
@@ -142,6 +143,7 @@ class Cluster:
     ping_interval: int = 1  # Kamailio OPTIONS probing, seconds
     fr_timer: int = 1000  # Kamailio: ms before a silent node is failed over
     pin: bool = False  # one core per node (round robin), Kamailio and PostgreSQL unpinned
+    kamailio_pgsql: bool = False  # Kamailio's usrloc written through to the same PostgreSQL
     pg: object = None
     kamailio_port: int = 0
     kamailio: subprocess.Popen | None = None
@@ -255,6 +257,15 @@ class Cluster:
         self.ctl = f"unix:{kdir / 'kamailio_ctl'}"
         cmd = kamailio_command(KAMAILIO_CFG, kdir, f"127.0.0.1:{self.kamailio_port}",
                                self.ping_interval, self.fr_timer)
+        if self.kamailio_pgsql:
+            # Kamailio's own tables (version, location) next to fsd's, from the SQL files
+            # Debian's kamailio package ships for kamdbctl.
+            for name in ("standard-create.sql", "usrloc-create.sql"):
+                sql = (KAMAILIO_SQL / name).read_text()
+                self.pg.psql(f"SET ROLE {self.pg.user};\n{sql}")
+            url = (f"postgres://{self.pg.user}:{self.pg.password}@127.0.0.1:{self.pg.port}/"
+                   f"{self.pg.dbname}")
+            cmd += ["-A", "WITH_PGSQL", "-A", f'PGSQL_URL="{url}"']
         log = open(kdir / "kamailio.log", "ab")  # noqa: SIM115
         self.kamailio = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)

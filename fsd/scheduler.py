@@ -137,3 +137,21 @@ def schedule_broadcast(switch: Any, when: float, uuid: str, path: str, leg: str)
     def run() -> None:
         switch.api_execute("uuid_broadcast", f"{uuid} {path} {leg}")
     return scheduler(switch).add(when, run, "broadcast", uuid)
+
+
+def enable_heartbeat(switch: Any, session: Any, seconds: int) -> None:
+    """SESSION_HEARTBEAT every ``seconds`` while the channel is up (0 stops); the task group
+    is ``heartbeat-<uuid>``."""
+    group = f"heartbeat-{session.uuid}"
+    sched = scheduler(switch)
+    sched.delete_group(group)
+    if seconds <= 0:
+        return
+
+    def beat() -> None:
+        if not session.up():
+            return
+        session.switch.events.fire(session.new_event("SESSION_HEARTBEAT"))
+        sched.add(time.time() + seconds, beat, "heartbeat", group)
+
+    sched.add(time.time() + seconds, beat, "heartbeat", group)

@@ -69,8 +69,6 @@ MISSING_APP = {
     "play_and_detect_speech": "no ASR engine",
     "native_eavesdrop": "video/native-codec eavesdrop",
     "early_hangup": "not implemented",
-    "enable_heartbeat": "not implemented",
-    "sched_heartbeat": "not implemented",
     "enable_keepalive": "not implemented",
     "fax_detect": "no fax detection (use `tone_detect` with 1100 Hz)",
     "filter_codecs": "not implemented",

@@ -209,8 +209,11 @@ class UuidApis:
             stream.write("-ERR Cannot locate session. USAGE: uuid_session_heartbeat "
                          "<uuid> [sched] [0|<seconds>]\n")
             return
-        secs = argv[-1] if len(argv) > 1 and argv[-1].isdigit() else "60"
-        s.set_variable("enable_heartbeat_events", secs if secs != "0" else None)
+        from fsd.scheduler import enable_heartbeat
+
+        secs = int(argv[-1]) if len(argv) > 1 and argv[-1].isdigit() else 60
+        s.set_variable("enable_heartbeat_events", str(secs) if secs else None)
+        enable_heartbeat(self.switch, s, secs)
         stream.write("+OK\n")
 
     def uuid_zombie_exec(self, args: str, session: Any, stream: Any) -> None:

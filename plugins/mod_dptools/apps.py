@@ -651,6 +651,18 @@ def unblock_dtmf(session: Session, data: str) -> None:
     session.set_private("dtmf_blocked", None)
 
 
+def enable_heartbeat_app(session: Session, data: str) -> None:
+    """``enable_heartbeat [0|<seconds>]`` (and ``sched_heartbeat``): SESSION_HEARTBEAT events."""
+    from fsd.scheduler import enable_heartbeat
+
+    text = data.strip() or "60"
+    if not text.isdigit():
+        session.log(ERR, "Usage: [0|<seconds>]\n")
+        return
+    session.set_variable("enable_heartbeat_events", text if text != "0" else None)
+    enable_heartbeat(session.switch, session, int(text))
+
+
 def declare_small(module: Any) -> None:
     from fsd.module import APP_SUPPORT_NOMEDIA as N
 
@@ -663,6 +675,8 @@ def declare_small(module: Any) -> None:
     add("set_media_stats", set_media_stats, "Set Media Stats", "", N)
     add("block_dtmf", block_dtmf, "Block DTMF", "", N)
     add("unblock_dtmf", unblock_dtmf, "Stop blocking DTMF", "", N)
+    add("enable_heartbeat", enable_heartbeat_app, "Enable Media Heartbeat", "[0|<seconds>]", N)
+    add("sched_heartbeat", enable_heartbeat_app, "Enable Scheduled Heartbeat", "[0|<seconds>]", N)
     add("execute_extension", execute_extension, "Execute an extension",
         "<extension> <dialplan> <context>", N)
 

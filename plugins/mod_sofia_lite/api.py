@@ -167,8 +167,12 @@ def profile_cmd(sofia: Sofia, name: str, argv: list[str]) -> str:
             return "Invalid gateway!\n"
         results = []
         for g in gws:
-            fut = sofia.call_on_loop(g.register if action == "register" else g.unregister)
-            results.append(fut)
+            if not g.cfg.register:
+                results.append(f"-ERR NOREG gateway [{g.name}] can't be {action}ed!\n")
+                continue
+            # Queued to the loop, never waited for: the caller may be a call's thread.
+            sofia.switch.loop.call_soon_threadsafe(g.register if action == "register" else g.unregister)
+            results.append("+OK\n")
         return results[0] if len(results) == 1 else "+OK\n"
     if action in ("start", "stop", "restart", "rescan"):
         return f"-ERR {action} is not supported by mod_sofia_lite\n"

@@ -84,6 +84,8 @@ class SipCall(Endpoint):
         tx = self.invite_tx
         if tx is None or self.final_sent or self.ended and status < 300:
             return
+        if status == 100 and tx.last is not None:
+            return  # the loop's timely 100 (call_in._trying) or a later response went first
         headers = list(extra or [])
         if status < 300 and status != 100:
             headers.append(("Contact", self._our_contact()))
@@ -167,8 +169,25 @@ class SipCall(Endpoint):
             session.set_variable(k, v)
         self._call_soon(self._loop_send, 200, "OK", body)
 
+    def on_state(self, session: Session, state: str) -> None:
+        """State listener: the session's own thread entering CS_HANGUP (before the
+        hangup hooks and CHANNEL_HANGUP_COMPLETE) — the dispositions must be set by then,
+        even when another thread's hangup() has not reached ``on_hangup`` yet."""
+        if state == "CS_HANGUP" and session.hangup_cause:
+            self._dispositions(session, session.hangup_cause)
+
     def on_hangup(self, session: Session, cause: str) -> None:
         """Decide what goes on the wire (and say so in the variables), then send it."""
+        self._dispositions(session, cause)
+        reason = reason_header(session, cause)
+        extra = [("Reason", reason)] if reason else []
+        for k, v in list(session.variables.items()):
+            if k.startswith("sip_bye_h_"):
+                extra.append((k[10:], v))
+        self._call_soon(self._loop_end, cause, extra)
+
+    def _dispositions(self, session: Session, cause: str) -> None:
+        """sip_hangup_disposition and friends for a hangup decided here (idempotent)."""
         if self.bye_received:
             pass
         elif self.direction == "inbound":
@@ -188,12 +207,6 @@ class SipCall(Endpoint):
                 session.set_variable("sip_hangup_disposition", "send_cancel")
                 session.set_variable("sip_invite_failure_status", "487")
                 session.set_variable("sip_invite_failure_phrase", "CANCEL")
-        reason = reason_header(session, cause)
-        extra = [("Reason", reason)] if reason else []
-        for k, v in session.variables.items():
-            if k.startswith("sip_bye_h_"):
-                extra.append((k[10:], v))
-        self._call_soon(self._loop_end, cause, extra)
 
     def on_destroy(self, session: Session) -> None:
         self._call_soon(self._loop_forget)

@@ -105,6 +105,7 @@ def outgoing(sofia: Sofia, req: OutgoingRequest) -> Session:
                              tech=call, variables=variables, endpoint_name="sofia",
                              uuid=req.variables.get("origination_uuid"))
     call.session = session
+    session.add_state_listener(call.on_state)
     # From: the caller ID (the gateway's From user unless caller-id-in-from).
     cid_name = prof.caller_id_name or ""
     cid_num = prof.caller_id_number or "0000000000"

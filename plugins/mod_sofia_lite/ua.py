@@ -308,7 +308,7 @@ class Stack:
             return
         if msg.method == "INVITE" and not msg.to_tag:
             call = self.invites.get((msg.call_id, msg.from_tag, num))
-            if call is not None:
+            if call is not None and call.invite_tx is not None and call.invite_tx.key == key:
                 call.invite_retransmitted(msg)
                 return
         if not msg.to_tag:

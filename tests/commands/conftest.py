@@ -66,7 +66,8 @@ APPS = ["hash", "db", "limit", "limit_execute", "limit_hash", "push", "unshift",
         "sleep", "playback", "endless_playback", "ivr", "bind_meta_app", "wait_for_silence",
         "detect_silence", "detect_audio", "tone_detect", "stop_tone_detect", "displace_session",
         "stop_displace_session", "eavesdrop", "intercept", "three_way", "att_xfer", "chat", "loop_playback", "bind_digit_action", "unbind_meta_app", "check_acl",
-        "set_name", "hold", "unhold", "send_info", "set_media_stats", "block_dtmf", "execute_extension"]  # noqa: E501
+        "set_name", "hold", "unhold", "send_info", "set_media_stats", "block_dtmf", "execute_extension",
+        "enable_heartbeat"]  # noqa: E501
 
 
 def _app_extensions(apps: list[str]) -> str:

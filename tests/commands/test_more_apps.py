@@ -431,3 +431,13 @@ def test_detect_silence_plays_its_file_meanwhile(daemon):
     assert daemon.wait_var(b, "detect_silence_timeout", timeout=15) == "false"
     assert wait_until(lambda: not port._out_mixers, 15)
     daemon.kill(a)
+
+
+def test_heartbeats(daemon):
+    events = EventLog(daemon.sw)
+    a, b = daemon.app("enable_heartbeat", "1")
+    assert len(events.wait("SESSION_HEARTBEAT", b, timeout=15)) >= 1
+    assert f",heartbeat,heartbeat-{b}," in daemon.api("show tasks")
+    assert daemon.api(f"uuid_session_heartbeat {b} 0") == "+OK\n"
+    assert f"heartbeat-{b}" not in daemon.api("show tasks")
+    daemon.kill(a)

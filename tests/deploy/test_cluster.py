@@ -38,13 +38,19 @@ pytestmark = pytest.mark.skipif(
     reason="kamailio and sipp are installed by .ci/setup.d/deploy.sh")
 
 
-def wait_for(predicate, timeout: float = 60, what: str = "condition"):  # noqa: ANN001, ANN201
-    """Poll until ``predicate()`` is truthy; its value.  Fails with ``what`` at the deadline."""
+def wait_for(predicate, timeout: float = 60, what: str = "condition",  # noqa: ANN001, ANN201
+             sipp: subprocess.Popen | None = None):
+    """Poll until ``predicate()`` is truthy; its value.  Fails with ``what`` at the deadline,
+    or at once when the SIPp run the condition depends on has ended."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
+        if sipp is not None and sipp.poll() is not None:
+            out, err = sipp.communicate()
+            pytest.fail(f"sipp ended ({sipp.returncode}) before {what} (last: {value!r}):\n"
+                        f"{out[-2000:]}\n{err[-2000:]}")
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what} (last: {value!r})")
         time.sleep(0.1)
@@ -65,7 +71,8 @@ def log_lines(path: Path) -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    c = launch_cluster.Cluster(nodes=3, ping_interval=1, fr_timer=1000).start()
+    # Kamailio: probe every second, give up on a silent node after 2 s (production: 5 s, 4 s)
+    c = launch_cluster.Cluster(nodes=3, ping_interval=1, fr_timer=2000, kamailio_pgsql=True).start()
     try:
         yield c
     finally:
@@ -100,6 +107,9 @@ def test_node2_calls_a_phone_registered_through_kamailio(cluster) -> None:
     phone = cluster.sipp(SC / "phone.xml", "1001", port=phone_port, timeout=60)
     finish(cluster.sipp(SC / "register.xml", "1001", subs={"phone_port": str(phone_port)}))
     assert "AoR: 1001" in cluster.kamcmd("ul.dump")
+    # Kamailio's usrloc is written through to the shared PostgreSQL (-A WITH_PGSQL)
+    assert cluster.sql("SELECT username, contact FROM location") == [
+        ["1001", f"sip:1001@127.0.0.1:{phone_port}"]]
     node2 = cluster.members[1]
     # through the dialplan's to_phone extension: bridge sofia/gateway/kamailio/1001
     reply = cluster.esl(node2, "originate loopback/1001/cluster &park()")
@@ -111,6 +121,7 @@ def test_node2_calls_a_phone_registered_through_kamailio(cluster) -> None:
     finish(phone)  # the phone's scenario checked INVITE and BYE came through Kamailio
 
 
+@pytest.mark.timeout(420)  # a loaded 2-core machine; alone it takes ~10 s
 def test_300_calls_spread_over_three_nodes(cluster) -> None:
     log = cluster.root / "spread.log"
     calls = cluster.sipp(SC / "call_hold.xml", "9000", calls=300, rate=60, log_file=log,
@@ -118,7 +129,7 @@ def test_300_calls_spread_over_three_nodes(cluster) -> None:
     try:
         per_node = wait_for(lambda: (lambda c: c if sum(c.values()) == 300 else None)(
             {n.name: channel_count(cluster, n) for n in cluster.members}),
-            timeout=180, what="300 channels up over the three nodes' ESL")
+            timeout=240, what="300 channels up over the three nodes' ESL", sipp=calls)
         assert all(v >= 30 for v in per_node.values()), per_node  # Call-ID hash: ~100 each
         wait_for(lambda: db_counts(cluster) == per_node, what=f"PostgreSQL rows {per_node}")
         for n in cluster.members:  # any node answers for the whole cluster
@@ -153,6 +164,7 @@ def test_shared_registration_reaches_a_phone_from_another_node(cluster) -> None:
     finish(phone)
 
 
+@pytest.mark.timeout(300)
 def test_node1_crash_then_failover_then_return(cluster) -> None:
     node1, node2, node3 = cluster.members
     names = port_names(cluster)
@@ -161,7 +173,7 @@ def test_node1_crash_then_failover_then_return(cluster) -> None:
                         subs={"hold_ms": "10000"}, timeout=120)
     per_node = wait_for(lambda: (lambda c: c if sum(c.values()) == 60 else None)(
         {n.name: channel_count(cluster, n) for n in cluster.members}),
-        what="60 calls in flight")
+        what="60 calls in flight", sipp=held)
     assert per_node["node1"] > 0, per_node
     wait_for(lambda: db_counts(cluster) == per_node, what=f"PostgreSQL rows {per_node}")
     cluster.stop_node(node1, signal.SIGKILL)
@@ -190,3 +202,27 @@ def test_node1_crash_then_failover_then_return(cluster) -> None:
     finish(cluster.sipp(SC / "call_short.xml", "9000", calls=30, rate=30, log_file=back_log))
     back = Counter(names[p] for _ok, _cid, p in log_lines(back_log))
     assert sum(back.values()) == 30 and back["node1"] > 0, back
+
+
+@pytest.mark.timeout(300)
+def test_calls_to_a_silent_node_fail_over_to_the_others(cluster) -> None:
+    """A node that stops answering (SIGSTOP: the process is there, the socket is silent):
+    the calls Kamailio hashed to it before its probes noticed time out (FR_TIMER) and are
+    relayed to the next node by the failure route; none fails."""
+    node3 = cluster.members[2]
+    names = port_names(cluster)
+    cluster.wait_dispatcher(node3, "A")
+    node3.proc.send_signal(signal.SIGSTOP)
+    try:
+        log = cluster.root / "silent.log"
+        finish(cluster.sipp(SC / "call_short.xml", "9000", calls=30, rate=100, log_file=log))
+        lines = log_lines(log)
+        got = Counter(names[p] for _ok, _cid, p in lines)
+        assert sum(got.values()) == 30 and set(got) <= {"node1", "node2"}, got
+        kam_log = (cluster.root / "kamailio" / "kamailio.log").read_text(errors="replace")
+        moved = set(re.findall(r"fsd node failover: call (\S+) to", kam_log))
+        assert moved and moved <= {cid for _ok, cid, _p in lines}, moved  # hashed to node 3 first
+        cluster.wait_dispatcher(node3, "I")
+    finally:
+        node3.proc.send_signal(signal.SIGCONT)
+    cluster.wait_dispatcher(node3, "A")

@@ -59,6 +59,11 @@ def test_two_daemons_gateway_registers_and_calls_both_ways(tmp_path):
             a.events.wait("CHANNEL_HANGUP_COMPLETE", a_in.get_header("Unique-ID"))
             ev = a.events.wait("CUSTOM", None, Event_Subclass="sofia::gateway_state", State="REGED")[-1]
             assert ev.get_header("Gateway") == "to_b"
+            # Re-register on demand.
+            before = len(b.events.of("CUSTOM", None, Event_Subclass="sofia::register"))
+            assert sw_a.api_execute("sofia profile internal register to_b") == "+OK\n"
+            assert wait_until(lambda: len(b.events.of("CUSTOM", None, Event_Subclass="sofia::register"))
+                              > before, 15)
 
 
 def test_gateway_with_wrong_password_fails_and_calls_are_refused(tmp_path):
