@@ -11,6 +11,7 @@ start-up (modules, config, bindings) moved out of the collector's sight for good
 from __future__ import annotations
 
 import gc
+import os
 
 #: gen-0 threshold: allocations minus frees between young collections (CPython: 700).
 GEN0 = 20_000
@@ -19,7 +20,11 @@ GEN2 = 20
 
 
 def tune_for_daemon() -> None:
-    """Call once start-up is over: freeze what exists, collect less often."""
+    """Call once start-up is over: freeze what exists, collect less often.
+
+    ``FSD_GC=default`` in the environment leaves CPython's settings alone (to compare)."""
+    if os.environ.get("FSD_GC") == "default":
+        return
     gc.collect()
     gc.freeze()  # start-up objects go to the permanent generation: full collections skip them
     gc.set_threshold(GEN0, GEN1, GEN2)

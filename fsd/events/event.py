@@ -518,7 +518,9 @@ class Event:
         h = self._h
         sub = self.subclass
         if sub is not None:
-            h = [["Event-Subclass", sub], *(x for x in h if x[0] != "Event-Subclass")]
+            rest = [x for x in h if x[0] != "Event-Subclass"]
+            rest.insert(0, ["Event-Subclass", sub])
+            h = rest
         return self._share(h)
 
     def merge(self, other: Event) -> bool:

@@ -27,13 +27,33 @@ def _byte_len(text: str) -> int:
 # ------------------------------------------------------------------------- plain
 
 
+# Most header values repeat from event to event (Core-UUID, host names, the date of this
+# second, calling file/function, channel names...): their encoded form is remembered.  The
+# cache is cleared when full, so values seen once (timestamps, UUIDs) cannot grow it.
+_CACHE_MAX = 4096
+_plain_cache: dict[str, str] = {}
+_json_cache: dict[str, str] = {}
+
+
+def _plain_value(value: str) -> str:
+    if value.isascii() and value.isalnum():
+        return value  # nothing to encode (sequence numbers, timestamps)
+    enc = _plain_cache.get(value)
+    if enc is None:
+        enc = url_encode(value) if value else ""
+        enc = enc or "_undef_"
+        if len(_plain_cache) >= _CACHE_MAX:
+            _plain_cache.clear()
+        _plain_cache[value] = enc
+    return enc
+
+
 def to_plain(event: Event) -> str:
     out = []
     for name, value in event._h:
         if value.__class__ is not str:
             value = joined(value)
-        enc = url_encode(value) if value else ""
-        out.append(f"{name}: {enc or '_undef_'}\n")
+        out.append(f"{name}: {_plain_value(value)}\n")
     body = event.body
     if body:
         out.append(f"Content-Length: {_byte_len(body)}\n\n{body}")
@@ -51,10 +71,20 @@ _JSON_ESC.update(
 _JSON_NEEDS = re.compile(r'[\x00-\x1f"\\]')
 
 
-def _jstr(text: str) -> str:
+def _jstr_new(text: str) -> str:
     if _JSON_NEEDS.search(text):
         text = text.translate(_JSON_ESC)
     return f'"{text}"'
+
+
+def _jstr(text: str) -> str:
+    out = _json_cache.get(text)
+    if out is None:
+        out = _jstr_new(text)
+        if len(_json_cache) >= _CACHE_MAX:
+            _json_cache.clear()
+        _json_cache[text] = out
+    return out
 
 
 def to_json(event: Event) -> str:
