@@ -83,8 +83,8 @@ def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
     base_b = start_rig(tmp_path, name="b")
     with running_switch(base_b, MODULES) as sw_b:
         b = Rig(sw_b, base_b)
-        gw = _gw("direct", b.port).replace('<param name="password" value="1234"/>',
-                                            '<param name="register" value="false"/>')
+        gw = _gw("direct", b.port, extra='<param name="ping" value="5"/>').replace(
+            '<param name="password" value="1234"/>', '<param name="register" value="false"/>')
         base_a = start_rig(tmp_path, name="a", gateways=gw)
         with running_switch(base_a, MODULES) as sw_a:
             a = Rig(sw_a, base_a)
@@ -99,6 +99,8 @@ def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
             assert b.events.wait("CHANNEL_ANSWER")[-1].get_header("Caller-Destination-Number") == "7002"
             sw_a.api_execute(f"uuid_kill {uuid}")
             b.events.wait("CHANNEL_HANGUP_COMPLETE")
+            # The OPTIONS ping (every 5 s) is answered: ping count 1 of min 1 / max 1.
+            assert wait_until(lambda: "PingState\t1/1/1" in sw_a.api_execute("sofia status gateway direct"), 15)
 
 
 def test_gateway_to_nobody_times_out_on_timer_f_and_fails(tmp_path):
