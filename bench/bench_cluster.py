@@ -109,10 +109,19 @@ def main() -> None:
         print(f"{r['nodes']:>5} {r['pins']:>6} {r['cps']:>8.1f} {r['failed']:>6} {linear:>8.1f} "
               f"{100 * r['cps'] / linear:>8.0f}% {r['elapsed']:>5.1f} {r['node_cpu']:>10.1f} "
               f"{r['calls_per_cpu_s']:>11.1f} {r['kam_cpu']:>14.1f} {r['pg_cpu']:>14.1f} {r['sipp_cpu']:>10.1f}")
-    per_core = max(r["calls_per_cpu_s"] for r in rows)
+    per_core = sum(r["calls_per_cpu_s"] for r in rows) / len(rows)
+    last = rows[-1]
+    kam_cap = last["ok"] / last["kam_cpu"] if last["kam_cpu"] else 0.0
+    pg_cap = last["ok"] / last["pg_cpu"] if last["pg_cpu"] else 0.0
     print(f"load average before the runs: {LOAD0}")
-    print(f"\none node on one core of its own: ~{per_core:.0f} calls/s (calls per node CPU-second);"
-          f" N nodes on N free cores would give ~N x that while Kamailio and PostgreSQL keep up.")
+    print(f"\nper core: one node on a core of its own handles ~{per_core:.0f} calls/s (calls per"
+          f" node CPU-second, mean over the runs); N nodes on N free cores: ~N x {per_core:.0f}.")
+    print(f"the shared parts per core, at {last['nodes']} node(s): Kamailio ~{kam_cap:.0f} calls per"
+          f" CPU-second, PostgreSQL ~{pg_cap:.0f} (its CPU grows with the number of nodes: each"
+          f" writes its own smaller batches) - the ceiling a bigger cluster reaches first.")
+    print("calls/s above fall short of linear when the nodes, Kamailio, PostgreSQL and SIPp"
+          " compete for fewer cores than they are (or other load runs): a closed loop's rate"
+          " is concurrency / latency, and every process waiting for a core adds latency.")
     if cores and cores < max(r["nodes"] for r in rows):
         print(f"only {cores} core(s) here: nodes beyond {cores} share cores with each other,"
               " Kamailio, PostgreSQL and SIPp, so the curve flattens by construction.")
