@@ -116,6 +116,22 @@ def conditions() -> str:
             f"idle baseline (others, before start) {busy:.2f} cores busy")
 
 
+def udp_drops(port: int) -> int:
+    """Datagrams the kernel dropped on the socket bound to ``port`` (/proc/net/udp)."""
+    total = 0
+    for path in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if int(parts[1].rsplit(":", 1)[1], 16) == port:
+                        total += int(parts[-1])
+        except OSError:
+            pass
+    return total
+
+
 def sipp_screen_count(text: str, label: str) -> int:
     m = re.findall(rf"{label}\s*\|\s*\d*\s*\|\s*(\d+)", text)
     return int(m[-1]) if m else 0
@@ -157,6 +173,7 @@ def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
             "-trace_screen", "-screen_file", str(base / "cps_screen.log"),
             "-trace_err", "-error_file", str(base / "cps_errors.log")]
     db0 = core_db_stats(sw)
+    drops0 = udp_drops(int(port))
     c0, w0, m0 = os.times(), time.monotonic(), cpu_times()
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          cwd=base)
@@ -177,6 +194,7 @@ def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
     while sw.sessions and time.monotonic() < deadline:
         time.sleep(0.05)
     db1 = core_db_stats(sw)
+    drops = udp_drops(int(port)) - drops0
     errs = base / "cps_errors.log"
     reasons: dict[str, int] = {}
     if errs.exists():  # why SIPp failed calls: one line per failure, timestamps dropped
@@ -195,7 +213,7 @@ def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
             "failed_share": failed / max(1, ok + failed), "left": len(sw.sessions),
             "peak": peak, "fsd_cpu": fsd_cpu / elapsed, "sipp_cpu": sipp_cpu / elapsed,
             "others_cpu": max(0.0, machine - fsd_cpu - sipp_cpu) / elapsed,
-            "reasons": sorted(reasons.items(), key=lambda kv: -kv[1])[:3],
+            "drops": drops, "reasons": sorted(reasons.items(), key=lambda kv: -kv[1])[:3],
             "db_written": db1.get("written", 0) - db0.get("written", 0),
             "db_failed": db1.get("failed", 0) - db0.get("failed", 0),
             "db_dropped": db1.get("dropped", 0) - db0.get("dropped", 0)}
@@ -216,7 +234,8 @@ def cps_main(a: argparse.Namespace) -> None:
                       f"{f['failed']} ({100 * f['failed_share']:.3f}%), left {f['left']}, peak "
                       f"{f['peak']} calls; CPU fsd {f['fsd_cpu']:.2f} SIPp {f['sipp_cpu']:.2f} "
                       f"others {f['others_cpu']:.2f} cores; core db written {f['db_written']} "
-                      f"failed {f['db_failed']} dropped {f['db_dropped']}", flush=True)
+                      f"failed {f['db_failed']} dropped {f['db_dropped']}; SIP socket drops "
+                      f"{f['drops']}", flush=True)
                 for reason, count in f["reasons"]:
                     print(f"    SIPp failure x{count}: {reason}")
     finally:

@@ -373,8 +373,12 @@ def main() -> None:
                                                      'name="sip-port" value="0"'))
             with running_switch(base, modules) as sw:
                 port = int(sw.globals.get("sofia_internal_port"))
+                sofia = sw.modules.loaded["mod_sofia_lite"].state["sofia"]
+                st = next(iter(sofia.stacks.values())).transport.stats
                 r = fuzz_udp(port, a.udp, a.seed + 1)
-                print(f"over UDP: {r['sent']} datagrams in {r['elapsed']:.0f}s, OPTIONS "
+                print(f"over UDP: {r['sent']} datagrams in {r['elapsed']:.0f}s (the daemon "
+                      f"read {st.received - r['options_asked']}, the rest the kernel dropped "
+                      f"from full socket buffers; bad {st.bad}), OPTIONS "
                       f"answered {r['options_answered']}/{r['options_asked']} ({r['options_first_try']} at "
                       f"the first try), sessions left "
                       f"{len(sw.sessions)}", flush=True)

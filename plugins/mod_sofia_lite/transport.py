@@ -29,6 +29,9 @@ from .message import (
 Addr = tuple[str, int]
 
 
+UDP_BUFFER = 4 << 20
+
+
 class Stats:
     def __init__(self) -> None:
         self.received = 0
@@ -137,6 +140,17 @@ class Transport:
         _, proto = await self.loop.create_datagram_endpoint(
             lambda: _Udp(self), local_addr=(self.ip, self.port), family=family)
         self.udp = proto  # type: ignore[assignment]
+        sock = proto.transport.get_extra_info("socket") if proto.transport else None
+        if sock is not None:
+            # A burst (or a moment without the GIL) overflows the default 208 KB receive
+            # buffer in a fraction of a second at 150 calls/s, and the kernel drops the
+            # INVITEs, their retransmissions too (bench_sip --cps: "UDP retransmission
+            # timeout").  Ask for 4 MB; the kernel caps it at net.core.rmem_max.
+            for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, opt, UDP_BUFFER)
+                except OSError:
+                    pass
         self.tcp_server = await asyncio.start_server(self._accept, self.ip, self.port,
                                                      family=family, reuse_address=True)
 

@@ -83,13 +83,19 @@ def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
     base_b = start_rig(tmp_path, name="b")
     with running_switch(base_b, MODULES) as sw_b:
         b = Rig(sw_b, base_b)
-        gw = _gw("direct", b.port).replace('<param name="password" value="1234"/>',
-                                            '<param name="register" value="false"/>')
+        gw = _gw("direct", b.port, extra='<param name="ping" value="5"/>').replace(
+            '<param name="password" value="1234"/>', '<param name="register" value="false"/>')
         base_a = start_rig(tmp_path, name="a", gateways=gw)
         with running_switch(base_a, MODULES) as sw_a:
             a = Rig(sw_a, base_a)
             st = sw_a.api_execute("sofia status gateway direct")
             assert "State   \tNOREG" in st and "Status  \tUP" in st
+            from lxml import etree
+
+            x = etree.fromstring(sw_a.api_execute("sofia xmlstatus gateway direct").encode("latin-1"))
+            assert (x.tag, x.findtext("name"), x.findtext("state")) == ("gateway", "direct", "NOREG")
+            x = etree.fromstring(sw_a.api_execute("sofia xmlstatus gateway").encode("latin-1"))
+            assert x.tag == "gateways" and x.findtext("gateway/name") == "direct"
             assert sw_a.api_execute("sofia profile internal register direct") == \
                 "-ERR NOREG gateway [direct] can't be registered!\n"
             assert sw_a.api_execute("sofia profile internal register nope") == "Invalid gateway!\n"
@@ -99,6 +105,8 @@ def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
             assert b.events.wait("CHANNEL_ANSWER")[-1].get_header("Caller-Destination-Number") == "7002"
             sw_a.api_execute(f"uuid_kill {uuid}")
             b.events.wait("CHANNEL_HANGUP_COMPLETE")
+            # The OPTIONS ping (every 5 s) is answered: ping count 1 of min 1 / max 1.
+            assert wait_until(lambda: "PingState\t1/1/1" in sw_a.api_execute("sofia status gateway direct"), 15)
 
 
 def test_gateway_to_nobody_times_out_on_timer_f_and_fails(tmp_path):
