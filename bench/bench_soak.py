@@ -147,6 +147,16 @@ def _one_round(sw, n: int, first_call: int) -> tuple[int, float]:
 
 
 def run_soak(rounds: int, calls: int, base: str | None = None, report=print) -> SoakResult:
+    from fsd.log import logger
+
+    level = logger.level  # the core log level is process-wide: give it back afterwards
+    try:
+        return _run_soak(rounds, calls, base, report)
+    finally:
+        logger.level = level
+
+
+def _run_soak(rounds: int, calls: int, base: str | None, report) -> SoakResult:
     with tempfile.TemporaryDirectory() as tmp:
         files = {"scripts/ivr.lua": IVR, "scripts/caller.lua": CALLER,
                  "conf/dialplan/soak.xml": DIALPLAN}

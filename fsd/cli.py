@@ -245,8 +245,14 @@ def run_switch(opts: Options, dirs: Dirs, console: bool) -> int:
     if opts.ready_fd is None:
         attach_console_log(level if level is not None else (6 if console else 7))
     switch = Switch(dirs)
-    signal.signal(signal.SIGTERM, lambda *_: request_shutdown(switch))
-    signal.signal(signal.SIGINT, lambda *_: request_shutdown(switch))
+    from fsd.hook_timeout import abort_waits
+
+    def on_signal(*_: object) -> None:
+        abort_waits()  # a module load hanging in switch.start() is abandoned (fsd -stop)
+        request_shutdown(switch)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         switch.start()
     except StartupError as e:

@@ -41,10 +41,18 @@ def hook_timeout(settings: Mapping[str, Any] | None) -> float:
     return float(raw)
 
 
-def _shutdown_requested() -> bool:
-    from fsd.console import shutdown_requested
+# Set by the fsd process's SIGTERM/SIGINT handler (fsd/cli.py), not by fsctl shutdown:
+# process-wide, so an in-process switch (tests) never sees another one's request.
+_ABORT = threading.Event()
 
-    return shutdown_requested().is_set()
+
+def abort_waits() -> None:
+    """A signal asked the process to stop: every hook wait in progress or to come ends."""
+    _ABORT.set()
+
+
+def _shutdown_requested() -> bool:
+    return _ABORT.is_set()
 
 
 def call_bounded(module: str, hook: str, fn: Callable[[], Any], timeout: float,

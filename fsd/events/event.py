@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from itertools import count
@@ -29,6 +30,7 @@ from .urlencode import url_decode
 Value = str | list[str]
 
 _first = itemgetter(0)
+_fill_lock = threading.Lock()
 _sequence = count(1)  # Event-Sequence: next() on itertools.count is atomic under the GIL
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -159,8 +161,8 @@ class Event:
             # What the standard headers need is taken now (time, sequence, identity); the
             # thirteen rows are only built when somebody reads the headers (_fill), which
             # for a fired event is the dispatch thread, not the script that fired it.
-            self._pend = (get_identity(), time.time_ns() // 1000, next(_sequence),
-                          calling_file, calling_func, calling_line)
+            self._pend = (EVENT_NAMES[eid], get_identity(), time.time_ns() // 1000,
+                          next(_sequence), calling_file, calling_func, calling_line)
 
     # ----------------------------------------------------------------- construction
 
@@ -178,12 +180,21 @@ class Event:
         self._hl = value
 
     def _fill(self) -> None:
-        """Put the standard headers (§13.2), in their fixed order, before the others."""
-        ident, usec, seq, file, func, line = self._pend
-        self._pend = None
+        """Put the standard headers (§13.2), in their fixed order, before the others.
+
+        Under a lock: two threads reading one fresh event must not both insert them."""
+        with _fill_lock:
+            pend = self._pend
+            if pend is None:
+                return
+            self._pend = None
+            self._insert_stamp(pend)
+
+    def _insert_stamp(self, pend: tuple) -> None:
+        ename, ident, usec, seq, file, func, line = pend
         local, gmt = _dates(usec // 1_000_000)
         rows = (
-            ("Event-Name", EVENT_NAMES[self.event_id]),
+            ("Event-Name", ename),
             ("Core-UUID", ident.core_uuid),
             ("FreeSWITCH-Hostname", ident.hostname),
             ("FreeSWITCH-Switchname", ident.switchname),

@@ -32,6 +32,8 @@ def sofia_api(sofia: Sofia, args: str, session: Any, stream: Any) -> None:
         stream.write(profile_cmd(sofia, argv[1], argv[2:]))
     elif cmd == "profile":
         stream.write("Invalid Args!\n")
+    elif cmd == "xmlstatus":
+        stream.write(xmlstatus(sofia, argv[1:]))
     elif cmd == "global":
         stream.write("+OK\n")
     else:
@@ -221,3 +223,81 @@ def sofia_contact(sofia: Sofia, args: str, session: Any, stream: Any) -> None:
             if not (exclude and exclude in uri):
                 out.append(f"{prefix}sofia/{stacks[0].name}/{uri}")
     stream.write(",".join(out) if out else "error/user_not_registered")
+
+
+XML_HEAD = '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+
+
+def _x(text: object) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape(str(text))
+
+
+def xmlstatus(sofia: Sofia, argv: list[str]) -> str:
+    """``sofia xmlstatus [profile <p> [reg] | gateway [<gw>]]`` (§3.5)."""
+    if not argv:
+        items = []
+        for st in sofia.stacks.values():
+            items.append(f"  <profile>\n    <name>{_x(st.name)}</name>\n    <type>profile</type>\n"
+                         f"    <data>{_x(st.url)}</data>\n    <state>RUNNING ({_channels(sofia, st.name)})</state>\n"
+                         "  </profile>\n")
+            for a in st.cfg.aliases:
+                items.append(f"  <alias>\n    <name>{_x(a)}</name>\n    <type>alias</type>\n"
+                             f"    <data>{_x(st.name)}</data>\n    <state>ALIASED</state>\n  </alias>\n")
+        for gw in sofia.gateways.values():
+            items.append(f"  <gateway>\n    <name>{_x(gw.stack.name)}::{_x(gw.name)}</name>\n"
+                         f"    <type>gateway</type>\n    <data>sip:{_x(gw.cfg.username)}@{_x(gw.proxy_host)}</data>\n"
+                         f"    <state>{_x(gw.state)}</state>\n  </gateway>\n")
+        return XML_HEAD + "<profiles>\n" + "".join(items) + "</profiles>\n"
+    what = argv[0].lower()
+    if what == "profile" and len(argv) >= 2:
+        st = sofia.find_profile(argv[1])
+        if st is None:
+            return "Invalid Profile!\n"
+        out = [XML_HEAD, "<profile>\n"]
+        if len(argv) == 2:
+            out.append("  <profile-info>\n")
+            for line in profile_info(sofia, st).splitlines()[1:]:
+                k, _, v = line.partition("\t")
+                tag = k.strip().lower().replace(" ", "-")
+                out.append(f"    <{tag}>{_x(v)}</{tag}>\n")
+            out.append("  </profile-info>\n")
+        elif argv[2].lower() == "reg":
+            out.append("  <registrations>\n")
+            now = time.time()
+            for b in sofia.registrar.all(st.name):
+                out.append(
+                    "    <registration>\n"
+                    f"        <call-id>{_x(b.call_id)}</call-id>\n"
+                    f"        <user>{_x(b.user)}@{_x(b.host)}</user>\n"
+                    f"        <contact>{_x(b.contact)}</contact>\n"
+                    f"        <agent>{_x(b.user_agent)}</agent>\n"
+                    f"        <status>{_x(b.status)}(unknown) exp({time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(b.expires + 60))}) expsecs({int(b.expires + 60 - now)})</status>\n"
+                    f"        <host>{_x(sofia.switch.hostname)}</host>\n"
+                    f"        <network-ip>{_x(b.network_ip)}</network-ip>\n"
+                    f"        <network-port>{b.network_port}</network-port>\n"
+                    f"        <sip-auth-user>{_x(b.auth_user)}</sip-auth-user>\n"
+                    f"        <sip-auth-realm>{_x(b.realm)}</sip-auth-realm>\n"
+                    "    </registration>\n")
+            out.append("  </registrations>\n")
+        else:
+            return "Invalid Syntax!\n"
+        out.append("</profile>\n")
+        return "".join(out)
+    if what == "gateway":
+        gws = list(sofia.gateways.values())
+        if len(argv) >= 2:
+            gw = sofia.find_gateway(argv[1])
+            if gw is None:
+                return "Invalid Gateway!\n"
+            gws = [gw]
+
+        def one(gw) -> str:
+            rows = [line.partition("\t") for line in gw.status_text().splitlines()[1:-1]]
+            return "  <gateway>\n" + "".join(
+                f"    <{k.strip().lower()}>{_x(v)}</{k.strip().lower()}>\n" for k, _, v in rows) + "  </gateway>\n"
+        if len(argv) >= 2:
+            return XML_HEAD + one(gws[0]).replace("  <gateway>", "<gateway>", 1).replace("  </gateway>", "</gateway>")
+        return XML_HEAD + "<gateways>\n" + "".join(one(g) for g in gws) + "</gateways>\n"
+    return "Invalid Syntax!\n"

@@ -90,6 +90,12 @@ def test_noreg_gateway_is_up_and_carries_calls(tmp_path):
             a = Rig(sw_a, base_a)
             st = sw_a.api_execute("sofia status gateway direct")
             assert "State   \tNOREG" in st and "Status  \tUP" in st
+            from lxml import etree
+
+            x = etree.fromstring(sw_a.api_execute("sofia xmlstatus gateway direct").encode("latin-1"))
+            assert (x.tag, x.findtext("name"), x.findtext("state")) == ("gateway", "direct", "NOREG")
+            x = etree.fromstring(sw_a.api_execute("sofia xmlstatus gateway").encode("latin-1"))
+            assert x.tag == "gateways" and x.findtext("gateway/name") == "direct"
             assert sw_a.api_execute("sofia profile internal register direct") == \
                 "-ERR NOREG gateway [direct] can't be registered!\n"
             assert sw_a.api_execute("sofia profile internal register nope") == "Invalid gateway!\n"

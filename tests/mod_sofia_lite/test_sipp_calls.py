@@ -140,3 +140,17 @@ def test_call_over_tcp(sip_rig):
     ev = _hangup_vars(sip_rig)
     assert ev.get_header("variable_sip_via_protocol") == "tcp"
     sip_rig.sipp("options.xml", "ping", extra=["-t", "t1"])
+
+
+def test_sofia_xmlstatus(sip_rig):
+    from lxml import etree
+
+    out = sip_rig.sw.api_execute("sofia xmlstatus")
+    assert out.startswith('<?xml version="1.0" encoding="ISO-8859-1"?>\n')
+    root = etree.fromstring(out.encode("latin-1"))
+    assert root.tag == "profiles" and root.findtext("profile/name") == "internal"
+    info = etree.fromstring(sip_rig.sw.api_execute("sofia xmlstatus profile internal").encode("latin-1"))
+    assert info.findtext("profile-info/context") == "sip_test"
+    reg = etree.fromstring(sip_rig.sw.api_execute("sofia xmlstatus profile internal reg").encode("latin-1"))
+    assert reg.find("registrations") is not None
+    assert sip_rig.sw.api_execute("sofia xmlstatus gateway nope") == "Invalid Gateway!\n"
