@@ -83,6 +83,21 @@ def api_latency(port: int, rounds: int) -> tuple[float, float]:
     return statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
 
 
+def status_under_slow_clients(port: int, slow_clients: int = 40, rounds: int = 200) -> tuple[float, float]:
+    """`api status` round trip (median, p99 ms) while ``slow_clients`` other connections
+    each run `api msleep 3000` (issue 19: no client's slow command delays another's)."""
+    slow = [daemon.RawClient(port, timeout=60) for _ in range(slow_clients)]
+    for c in slow:
+        c.auth()
+        c.send("api msleep 3000\n\n")
+    time.sleep(0.2)  # the slow commands are running
+    med, p99 = api_latency(port, rounds)
+    for c in slow:
+        c.frame()
+        c.close()
+    return med, p99
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=50000)
@@ -96,6 +111,10 @@ def main() -> None:
               f"{ten * 10:.0f} frames/s in all")
         med, p99 = api_latency(port, a.rounds)
         print(f"api round trip (no slow listener):   median {med:.3f} ms  p99 {p99:.3f} ms")
+        smed, sp99 = status_under_slow_clients(port)
+        print(f"api status while 40 connections run a 3 s command: median {smed:.3f} ms  "
+              f"p99 {sp99:.3f} ms  (ratio {smed / med:.2f}x; before per-connection threads "
+              f"it waited ~11 s)")
         ready = threading.Barrier(2)
         threading.Thread(target=reader, args=(port, 0, [], ready, True), daemon=True).start()
         ready.wait()

@@ -17,6 +17,8 @@ use it, and docs/deploy.md describes exactly what it does:
 from __future__ import annotations
 
 import argparse
+import atexit
+import ctypes
 import importlib.util
 import os
 import shutil
@@ -69,6 +71,17 @@ def kamailio_command(cfg: Path, kdir: Path, listen: str, ping_interval: int,
             "-A", f'DS_LIST="{kdir / "dispatcher.list"}"',
             "-A", f'CTL_SOCKET="unix:{kdir / "kamailio_ctl"}"',
             "-A", f"DS_PING_INTERVAL={ping_interval}", "-A", f"FR_TIMER={fr_timer}"]
+
+
+def _child_setup(parent_death_signal: int, cpu: int | None = None) -> None:
+    """In a daemon just forked (preexec_fn): die with the launcher (PR_SET_PDEATHSIG), so
+    an interrupted test or bench leaves no daemons behind; optionally pin to one core."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, parent_death_signal)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
 
 
 def _load_pg_server():  # noqa: ANN202 - a module loaded by path
@@ -156,6 +169,7 @@ class Cluster:
             self.root = Path(tempfile.mkdtemp(prefix="fsd-cluster-"))
             self._own_root = True
         self.root.mkdir(parents=True, exist_ok=True)
+        atexit.register(self.stop)  # PostgreSQL is a daemon of its own (pg_ctl)
         try:
             self.pg = _load_pg_server().start_pg_server()
             self.kamailio_port = free_port()
@@ -172,8 +186,13 @@ class Cluster:
         return self
 
     def stop(self) -> None:
+        atexit.unregister(self.stop)
         if self.kamailio is not None:
             _terminate(self.kamailio)
+            try:  # workers the main process did not take with it
+                os.killpg(self.kamailio.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.kamailio = None
         for node in self.members:
             self.stop_node(node)
@@ -216,7 +235,7 @@ class Cluster:
         cpu = node.cpu
         node.proc = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None)
+            preexec_fn=lambda: _child_setup(signal.SIGKILL, cpu))
         log.close()
         deadline = time.monotonic() + timeout
         while sip_options(node.sip_port) != 200:
@@ -267,8 +286,11 @@ class Cluster:
                    f"{self.pg.dbname}")
             cmd += ["-A", "WITH_PGSQL", "-A", f'PGSQL_URL="{url}"']
         log = open(kdir / "kamailio.log", "ab")  # noqa: SIM115
+        # its own process group (its workers are killed with it); SIGTERM when the launcher
+        # dies lets the main process stop its workers itself
         self.kamailio = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         preexec_fn=lambda: _child_setup(signal.SIGTERM))
         log.close()
         deadline = time.monotonic() + timeout
         while sip_options(self.kamailio_port) != 200:
@@ -359,13 +381,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, default=None)
     ap.add_argument("--pin", action="store_true", help="pin each node to one core")
     args = ap.parse_args(argv)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     cluster = Cluster(nodes=args.nodes, root=args.root, pin=args.pin).start()
     print(f"kamailio udp:127.0.0.1:{cluster.kamailio_port}  postgres {cluster.pg.conninfo()}")
     for n in cluster.members:
         print(f"{n.name}: sip {n.address} esl 127.0.0.1:{n.esl_port} base {n.base}")
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # (a blocked mask would pass on to the daemons)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
     finally:
         cluster.stop()
     return 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsd.log import ERR, log
+from fsd.numbers import is_digits
 
 
 @dataclass(order=True)
@@ -105,7 +106,7 @@ def parse_when(text: str) -> float:
 def _atol(text: str) -> int:
     digits = ""
     for ch in text.strip():
-        if ch.isdigit() or (not digits and ch in "+-"):
+        if is_digits(ch) or (not digits and ch in "+-"):
             digits += ch
         else:
             break

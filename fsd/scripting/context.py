@@ -21,6 +21,7 @@ import threading
 from typing import Any
 
 from fsd.log import ERR, log
+from fsd.numbers import is_digits
 
 
 class ScriptKilled(Exception):
@@ -180,7 +181,7 @@ def kill_command(registry: ScriptRegistry, args: str, stream: Any, command: str)
         n = registry.kill_all(f"killed by {command} all")
         stream.write(f"+OK {n} stopped\n")
         return None
-    if not a.isdigit():
+    if not is_digits(a):
         stream.write(f"-ERR Usage: {command} <id>|all\n")
         return False
     if registry.kill(int(a), f"killed by {command}"):

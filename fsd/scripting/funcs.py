@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsd.log import DEBUG, log
+from fsd.numbers import is_digits
 
 _LEVELS = {"console": 0, "alert": 1, "crit": 2, "err": 3, "warning": 4, "notice": 5,
            "info": 6, "debug": 7}
@@ -15,7 +16,7 @@ _INVALID = 64  # SWITCH_LOG_INVALID
 def _is_number(text: str) -> bool:
     """switch_is_number: an optional sign, then only digits and dots."""
     t = text[1:] if text[:1] in "+-" else text
-    return all(c == "." or c.isdigit() for c in t)
+    return all(c == "." or is_digits(c) for c in t)
 
 
 def _atoi(text: str) -> int:
@@ -24,7 +25,7 @@ def _atoi(text: str) -> int:
     t = t.lstrip("+-")
     digits = ""
     for c in t:
-        if not c.isdigit():
+        if not is_digits(c):
             break
         digits += c
     return sign * int(digits) if digits else 0

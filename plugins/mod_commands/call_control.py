@@ -11,6 +11,7 @@ from typing import Any
 
 from fsd.api import Stream
 from fsd.module import ModuleInterface
+from fsd.numbers import is_digits
 from fsd.originate import originate
 from fsd.session import Session
 
@@ -214,7 +215,7 @@ class CallControl:
             return
         s, words = found
         digits, _, dur = words[1].partition("@")
-        s.send_dtmf(digits, int(dur) if dur.isdigit() else 100)
+        s.send_dtmf(digits, int(dur) if is_digits(dur) else 100)
         stream.write("+OK Success\n")
 
     def uuid_recv_dtmf(self, args: str, session: Any, stream: Stream) -> None:
@@ -224,7 +225,7 @@ class CallControl:
         s, words = found
         digits, _, dur = words[1].partition("@")
         valid = "".join(c for c in digits.upper() if c in "0123456789*#ABCDW")
-        s.queue_dtmf(valid.replace("W", ""), int(dur) if dur.isdigit() else 100, source="INBAND_AUDIO")
+        s.queue_dtmf(valid.replace("W", ""), int(dur) if is_digits(dur) else 100, source="INBAND_AUDIO")
         stream.write("+OK Success\n")
 
     def uuid_break(self, args: str, session: Any, stream: Stream) -> None:

@@ -17,6 +17,7 @@ from fsd import __version__
 from fsd.api import Stream, split_command
 from fsd.log import DEBUG, level_from_str, level_name, logger
 from fsd.module import ModuleLoadError
+from fsd.numbers import is_digits
 from fsd.switch import VERSION_STRING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -289,11 +290,11 @@ class CoreApis:
                 logger.level = lvl
             stream.write(f"+OK log level: {level_name(logger.level)} [{logger.level}]\n")
         elif sub == "max_sessions":
-            if len(words) > 1 and words[1].isdigit():
+            if len(words) > 1 and is_digits(words[1]):
                 sw.settings["max-sessions"] = words[1]
             stream.write(f"+OK max sessions: {sw.setting_int('max-sessions', 1000)}\n")
         elif sub in ("sps", "last_sps"):
-            if sub == "sps" and len(words) > 1 and words[1].isdigit():
+            if sub == "sps" and len(words) > 1 and is_digits(words[1]):
                 sw.settings["sessions-per-second"] = words[1]
             val = sw.current_sps() if sub == "last_sps" else sw.setting_int("sessions-per-second", 30)
             stream.write(f"+OK sessions per second: {val}\n")

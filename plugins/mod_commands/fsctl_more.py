@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from fsd.log import NOTICE, log
+from fsd.numbers import is_digits
 
 CTL_SYNTAX = ("[api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|"
               "resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|"
@@ -57,7 +58,7 @@ def fsctl_more(sw: Any, words: list[str], stream: Any, request_shutdown: Any) ->
         stream.write("true" if getattr(sw, "_shutdown_pending", False) or not sw.running else "false")
     elif sub in _DTMF:
         key, default, label = _DTMF[sub]
-        if arg is not None and arg.lstrip("-").isdigit():
+        if arg is not None and is_digits(arg.lstrip("-")):
             settings[key] = arg
         stream.write(f"+OK {label}: {sw.setting_int(key, default)}\n")
     elif sub == "min_idle_cpu":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsd.api import split_command
+from fsd.numbers import is_digits
 from fsd.scheduler import (
     parse_when,
     schedule_broadcast,
@@ -56,7 +57,7 @@ class SchedApis:
             stream.write("-ERR Invalid syntax\n")
             return
         s = scheduler(self.switch)
-        n = s.delete_id(int(text)) if text.isdigit() else s.delete_group(text)
+        n = s.delete_id(int(text)) if is_digits(text) else s.delete_group(text)
         stream.write(f"+OK Deleted: {n}\n")
 
     def unsched_api(self, args: str, session: Any, stream: Any) -> None:
@@ -64,7 +65,7 @@ class SchedApis:
         if not text:
             stream.write(f"-ERR Invalid syntax. USAGE: {UNSCHED_SYNTAX}\n")
             return
-        tid = int(text) if text.isdigit() else 0
+        tid = int(text) if is_digits(text) else 0
         if tid:
             stream.write("+OK\n" if scheduler(self.switch).delete_id(tid) else "-ERR No such id\n")
         else:

@@ -20,6 +20,7 @@ import regex as re
 
 from fsd.events.urlencode import url_decode, url_encode
 from fsd.log import NOTICE, log
+from fsd.numbers import is_digits
 from fsd.separate import separate_string
 
 SYSTEM_SYNTAX = "<command>"
@@ -30,7 +31,7 @@ def _is_number(text: str) -> bool:
     t = text[1:] if text[:1] in "+-" else text
     if not t or t.count(".") > 1:
         return False
-    return all(c.isdigit() or c == "." for c in t) and any(c.isdigit() for c in t)
+    return all(is_digits(c) or c == "." for c in t) and any(is_digits(c) for c in t)
 
 
 def _operand(text: str, pos: int) -> tuple[str, bool, int] | None:
@@ -111,9 +112,9 @@ def _substitute(m: Any, template: str) -> str:
     out, i = [], 0
     while i < len(template):
         c = template[i]
-        if c in "$%" and i + 1 < len(template) and template[i + 1].isdigit():
+        if c in "$%" and i + 1 < len(template) and is_digits(template[i + 1]):
             j = i + 1
-            while j < len(template) and template[j].isdigit():
+            while j < len(template) and is_digits(template[j]):
                 j += 1
             n = int(template[i + 1:j])
             try:
@@ -333,7 +334,7 @@ class UtilApis:
 def _atol(text: str) -> int:
     digits = ""
     for ch in (text or "").strip():
-        if ch.isdigit() or (not digits and ch in "+-"):
+        if is_digits(ch) or (not digits and ch in "+-"):
             digits += ch
         else:
             break

@@ -9,6 +9,7 @@ from typing import Any
 
 from fsd import limit
 from fsd.log import level_from_str
+from fsd.numbers import is_digits
 from fsd.separate import separate_string
 
 SESS_REC_SYNTAX = "<uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]"
@@ -211,7 +212,7 @@ class UuidApis:
             return
         from fsd.scheduler import enable_heartbeat
 
-        secs = int(argv[-1]) if len(argv) > 1 and argv[-1].isdigit() else 60
+        secs = int(argv[-1]) if len(argv) > 1 and is_digits(argv[-1]) else 60
         s.set_variable("enable_heartbeat_events", str(secs) if secs else None)
         enable_heartbeat(self.switch, s, secs)
         stream.write("+OK\n")

@@ -11,6 +11,7 @@ from typing import Any
 from fsd import causes
 from fsd.events import Event
 from fsd.log import DEBUG, ERR, INFO, NOTICE, WARNING, level_from_str
+from fsd.numbers import is_digits
 from fsd.originate import originate
 from fsd.session import Session
 from fsd.truth import is_true
@@ -174,7 +175,7 @@ def respond(session: Session, data: str) -> None:
     """Send a response code; without a SIP endpoint 1xx/183 mean early media, ≥300 a
     rejection with the matching cause."""
     code_text = data.split()[0] if data.split() else ""
-    if not code_text.isdigit():
+    if not is_digits(code_text):
         session.log(WARNING, f"respond: invalid response [{data}]")
         return
     code = int(code_text)
@@ -232,7 +233,7 @@ def sched_cancel(session: Session, data: str) -> None:
     from fsd.scheduler import scheduler
 
     group = data.strip() or session.uuid
-    if group.isdigit():
+    if is_digits(group):
         scheduler(session.switch).delete_id(int(group))
     else:
         scheduler(session.switch).delete_group(group)
@@ -529,7 +530,7 @@ def set_audio_level(session: Session, data: str) -> None:
     if len(words) != 2:
         session.log(DEBUG, f"{session.name} Error. USAGE: [read|write] <vol>\n")
         return
-    session.set_variable(f"audio_level_{words[0]}", str(int(words[1]) if words[1].lstrip("-").isdigit() else 0))
+    session.set_variable(f"audio_level_{words[0]}", str(int(words[1]) if is_digits(words[1].lstrip("-")) else 0))
 
 
 def set_zombie_exec(session: Session, data: str) -> None:
@@ -656,7 +657,7 @@ def enable_heartbeat_app(session: Session, data: str) -> None:
     from fsd.scheduler import enable_heartbeat
 
     text = data.strip() or "60"
-    if not text.isdigit():
+    if not is_digits(text):
         session.log(ERR, "Usage: [0|<seconds>]\n")
         return
     session.set_variable("enable_heartbeat_events", text if text != "0" else None)

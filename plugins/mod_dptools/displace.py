@@ -10,6 +10,7 @@ import numpy as np
 
 from fsd.log import ERR, INFO
 from fsd.media.sources import FileHandle
+from fsd.numbers import is_digits
 
 DISPLACE_SYNTAX = "<path> [<flags>] [+time_limit_ms]"
 _KEY = "displacers"
@@ -99,7 +100,7 @@ def displace_session(session: Any, data: str) -> None:
         return
     path, flags, limit = words[0], "", 0
     for w in words[1:]:
-        if w.startswith("+") and w[1:].isdigit():
+        if w.startswith("+") and is_digits(w[1:]):
             limit = int(w[1:])
         else:
             flags += w
@@ -163,7 +164,7 @@ def uuid_displace(switch: Any, args: str, stream: Any) -> None:
         stream.write("-ERR Cannot locate session!\n")
         return
     if words[1] == "start":
-        limit = int(words[3]) * 1000 if len(words) > 3 and words[3].isdigit() else 0
+        limit = int(words[3]) * 1000 if len(words) > 3 and is_digits(words[3]) else 0
         flags = "m" if "mux" in words[3:] else ""
         ok = start_displace(s, words[2], flags, limit)
         stream.write("+OK Success\n" if ok else "-ERR Cannot displace session!\n")

@@ -7,6 +7,7 @@ from typing import Any
 
 from fsd import causes, limit
 from fsd.log import ERR, INFO, WARNING, log
+from fsd.numbers import is_digits
 from fsd.truth import is_true
 
 LIMIT_USAGE = "<backend> <realm> <id> [<max>[/interval]] [number [dialplan [context]]]"
@@ -27,7 +28,7 @@ def _max_interval(text: str) -> tuple[int, int]:
 def _atoi(text: str) -> int:
     digits = ""
     for ch in text.strip():
-        if ch.isdigit() or (not digits and ch in "+-"):
+        if is_digits(ch) or (not digits and ch in "+-"):
             digits += ch
         else:
             break

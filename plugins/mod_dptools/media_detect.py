@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from fsd.log import ERR, NOTICE
+from fsd.numbers import is_digits
 
 WAIT_FOR_SILENCE_SYNTAX = "<silence_thresh> <silence_hits> <listen_hits> <timeout_ms> [<file>]"
 DETECT_AUDIO_SYNTAX = "<threshold> <audio_hits> <timeout_ms> [<file>]"
@@ -260,14 +261,14 @@ def tone_detect(session: Any, data: str) -> None:
         t = argv[3]
         if t.startswith("+"):
             expires = time.time() + max(int(t[1:] or 0), 0)
-        elif t.isdigit() and int(t) > time.time():
+        elif is_digits(t) and int(t) > time.time():
             expires = float(t)
     app = argv[4] if len(argv) > 4 else None
     app_data = argv[5] if len(argv) > 5 else None
     hp = argv[6] if len(argv) > 6 else (argv[4] if len(argv) == 5 else None)
     if len(argv) == 5:
         app = None
-    hits = int(hp) if hp and hp.isdigit() else int(session.get_variable("tone_detect_hits") or 1)
+    hits = int(hp) if hp and is_digits(hp) else int(session.get_variable("tone_detect_hits") or 1)
     session.log(NOTICE, f"Enabling tone detection '{argv[0]}' '{argv[1]}'\n")
     det = ToneDetector(session, argv[0], freqs, "w" in flags and "r" not in flags, expires,
                        hits, app, app_data)
