@@ -226,6 +226,10 @@ class Subscriber:
         return f"<Subscriber {self.name!r} queued={len(self._q)} dropped={self.dropped}>"
 
 
+#: How long the dispatch thread keeps looking after its queue runs dry (seconds).
+LINGER = 0.0005
+
+
 class EventBus:
     """Bindings, the bus queue and the one dispatch thread."""
 
@@ -365,17 +369,27 @@ class EventBus:
         q = self._q
         wake = self._wake
         deliver = self._deliver
+        lingered = False
         while True:
             try:
                 event = q.popleft()
             except IndexError:
                 if not self._running:
                     break
+                if not lingered:
+                    # Stay "awake" a moment before sleeping: firers see the wake flag
+                    # still set and skip the notify, so a burst of fires (an API event
+                    # per api:executeString, a Lua loop) costs one wake-up, not one each.
+                    lingered = True
+                    time.sleep(LINGER)
+                    continue
+                lingered = False
                 wake.clear()
                 if q or not self._running:
                     continue
                 wake.wait()
                 continue
+            lingered = False
             self._dispatched += 1
             try:
                 deliver(event)
