@@ -355,7 +355,7 @@ class Cluster:
         if log_file is not None:
             args += ["-trace_logs", "-log_file", str(log_file)]
         args += extra or []
-        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                                 cwd=sdir)
 
     # -- the shared database ----------------------------------------------------------

@@ -169,7 +169,7 @@ class Rig:
         if rate:
             args += ["-r", str(rate)]
         args += extra or []
-        r = subprocess.run(args, capture_output=True, text=True, timeout=timeout + 30,
+        r = subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=timeout + 30,
                            cwd=self.base)
         if check:
             assert r.returncode == 0, f"sipp {scenario} failed ({r.returncode}):\n{r.stdout[-1500:]}\n{r.stderr[-3000:]}"
@@ -196,7 +196,7 @@ class Rig:
                 "-p", str(port), "-mp", str(free_port()), "-m", str(calls),
                 "-timeout", f"{timeout}s", "-timeout_error", "-nostdin", "-bind_local",
                 "-sf", self.scenario(scenario, subs)] + (extra or [])
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                                 cwd=self.base)
         return proc, port
 

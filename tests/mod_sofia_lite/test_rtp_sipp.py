@@ -353,7 +353,7 @@ def test_bridge_to_a_sipp_uas_carries_its_pcap_to_the_caller(tmp_path):
         ["sipp", "-sf", str(uas), "-i", "127.0.0.1", "-p", str(uas_port),
          "-mp", str(conf.free_port()), "-m", "1", "-timeout", "20s", "-timeout_error",
          "-nostdin", "-bind_local"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, cwd=tmp_path)
+        text=True, errors="replace", cwd=tmp_path)
     peer = H.Peer()
     _, base = make_rig(tmp_path, bridge_to=f"sofia/internal/uas@127.0.0.1:{uas_port}")
     try:
