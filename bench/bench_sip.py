@@ -230,7 +230,8 @@ def cps_main(a: argparse.Namespace) -> None:
             for i in range(a.runs):
                 f = run_cps(sw, base, a.cps, a.seconds)
                 print(f"run {i + 1}: offered {a.cps}/s x {a.seconds}s = {f['offered']}: answered "
-                      f"{f['ok']} -> {f['cps']:.1f} calls/s, refused 503 {f['refused']}, failed "
+                      f"{f['ok']} -> {f['cps']:.1f} calls/s (SIPp done after {f['elapsed']:.0f}s), "
+                      f"refused 503 {f['refused']}, failed "
                       f"{f['failed']} ({100 * f['failed_share']:.3f}%), left {f['left']}, peak "
                       f"{f['peak']} calls; CPU fsd {f['fsd_cpu']:.2f} SIPp {f['sipp_cpu']:.2f} "
                       f"others {f['others_cpu']:.2f} cores; core db written {f['db_written']} "
