@@ -14,4 +14,7 @@ for script in .ci/setup.d/*.sh; do
   $SUDO bash "$script"
 done
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
-exec python3 -m pytest -q "$@"
+# Many tests drive real daemons, SIPp, Kamailio and PostgreSQL against each other on a
+# 2-core machine; a test that fails is run again up to twice before it counts as failed,
+# and every rerun is listed in the summary ("R"), so a flaky test stays visible.
+exec python3 -m pytest -q --reruns 2 --reruns-delay 1 "$@"
