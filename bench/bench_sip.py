@@ -216,7 +216,8 @@ def run_cps(sw, base: Path, cps: int, seconds: int) -> dict[str, float]:
             "drops": drops, "reasons": sorted(reasons.items(), key=lambda kv: -kv[1])[:3],
             "db_written": db1.get("written", 0) - db0.get("written", 0),
             "db_failed": db1.get("failed", 0) - db0.get("failed", 0),
-            "db_dropped": db1.get("dropped", 0) - db0.get("dropped", 0)}
+            "db_dropped": db1.get("dropped", 0) - db0.get("dropped", 0),
+            "db_queued": db1.get("queued", 0)}
 
 
 def cps_main(a: argparse.Namespace) -> None:
@@ -235,7 +236,8 @@ def cps_main(a: argparse.Namespace) -> None:
                       f"{f['failed']} ({100 * f['failed_share']:.3f}%), left {f['left']}, peak "
                       f"{f['peak']} calls; CPU fsd {f['fsd_cpu']:.2f} SIPp {f['sipp_cpu']:.2f} "
                       f"others {f['others_cpu']:.2f} cores; core db written {f['db_written']} "
-                      f"failed {f['db_failed']} dropped {f['db_dropped']}; SIP socket drops "
+                      f"failed {f['db_failed']} dropped {f['db_dropped']} still queued "
+                      f"{f['db_queued']}; SIP socket drops "
                       f"{f['drops']}", flush=True)
                 for reason, count in f["reasons"]:
                     print(f"    SIPp failure x{count}: {reason}")
