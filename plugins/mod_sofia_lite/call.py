@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from fsd import causes
 from fsd.log import ERR, log
+from fsd.numbers import is_digits
 from fsd.session import Endpoint, Session
 
 from .media_glue import CallMedia
@@ -391,11 +392,11 @@ class SipCall(Endpoint):
                 k, v = k.strip().lower(), v.strip()
                 if k == "signal":
                     digit = v
-                elif k == "duration" and v.isdigit():
+                elif k == "duration" and is_digits(v):
                     dur = int(v)
         elif ctype == "application/dtmf":
             digit = text.strip()
-        if digit.isdigit() and len(digit) > 1 or digit in ("10", "11"):
+        if is_digits(digit) and len(digit) > 1 or digit in ("10", "11"):
             digit = {"10": "*", "11": "#"}.get(digit, digit)
         if len(digit) != 1 or digit.upper() not in "0123456789*#ABCD":
             return
@@ -630,7 +631,7 @@ def _q850_cause(reason: str) -> str | None:
         return None
     for p in rest.split(";"):
         k, _, v = p.strip().partition("=")
-        if k.lower() == "cause" and v.strip().isdigit():
+        if k.lower() == "cause" and is_digits(v.strip()):
             name = causes.cause2str(int(v))
             return None if name == "UNKNOWN" else name
     return None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from fsd.numbers import is_digits
+
 #: Largest header section accepted (bytes); more → 513 (if answerable) or dropped.
 MAX_HEADER_BYTES = 16 * 1024
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -69,12 +71,6 @@ class ParseError(ValueError):
     def __init__(self, text: str, status: int = 0) -> None:
         super().__init__(text)
         self.status = status
-
-
-def is_digits(text: str) -> bool:
-    """ASCII digits only: ``str.isdigit`` also accepts superscripts and other scripts'
-    digits, which ``int()`` then refuses (found by bench/sip_fuzz.py)."""
-    return text.isascii() and text.isdigit()
 
 
 def canonical(name: str) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fsd.events import Event
 from fsd.log import DEBUG, ERR, INFO, log
+from fsd.numbers import is_digits
 
 from .auth import check_request
 from .message import NameAddr, SipMessage, SipUri
@@ -126,7 +127,7 @@ class Registrar:
                 na = NameAddr.parse(c)
                 raw = na.params.get("expires")
                 text = expires_hdr or (raw if raw is not None else "")
-                exp = int(text) if text.isdigit() else 300
+                exp = int(text) if is_digits(text) else 300
                 binding = self._binding(stack, msg, to, host, na, now + exp, auth_user, realm)
                 mode = stack.cfg.multiple_registrations
                 if mode in ("contact", "true"):

@@ -18,6 +18,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from fsd.numbers import is_digits
+
 __all__ = [
     "DIRECTIONS",
     "MediaDescription",
@@ -80,7 +82,7 @@ class MediaDescription:
     @property
     def pts(self) -> list[int]:
         """The numeric formats (RTP payload types); others are skipped."""
-        return [int(f) for f in self.fmts if f.isdigit() and int(f) < 128]
+        return [int(f) for f in self.fmts if is_digits(f) and int(f) < 128]
 
     def codec_of(self, pt: int) -> RtpMap | None:
         """rtpmap for ``pt``, or the static assignment."""
@@ -244,7 +246,7 @@ def _parse_media(value: str) -> MediaDescription:
     if len(parts) < 3:
         raise SdpError("m= needs media, port and proto")
     port_s = parts[1].split("/")[0]
-    if not port_s.isdigit() or int(port_s) > 65535:
+    if not is_digits(port_s) or int(port_s) > 65535:
         raise SdpError(f"bad media port {parts[1]!r}")
     return MediaDescription(parts[0].lower(), int(port_s), parts[2], parts[3:])
 
@@ -264,17 +266,17 @@ def _parse_attribute(desc: SessionDescription, cur: MediaDescription | None, val
     if name == "rtpmap":
         pt_s, _, enc = arg.strip().partition(" ")
         bits = enc.strip().split("/")
-        if not pt_s.isdigit() or not bits[0] or len(bits) < 2 or not bits[1].isdigit():
+        if not is_digits(pt_s) or not bits[0] or len(bits) < 2 or not is_digits(bits[1]):
             raise SdpError("rtpmap must be '<pt> <name>/<rate>[/<channels>]'")
-        ch = int(bits[2]) if len(bits) > 2 and bits[2].isdigit() else 1
+        ch = int(bits[2]) if len(bits) > 2 and is_digits(bits[2]) else 1
         cur.rtpmap[int(pt_s)] = RtpMap(int(pt_s), bits[0], int(bits[1]), ch)
     elif name == "fmtp":
         pt_s, _, params = arg.strip().partition(" ")
-        if pt_s.isdigit():
+        if is_digits(pt_s):
             cur.fmtp[int(pt_s)] = params.strip()
     elif name in ("ptime", "maxptime"):
         v = arg.strip().split(".")[0]
-        if v.isdigit() and 0 < int(v) <= 1000:
+        if is_digits(v) and 0 < int(v) <= 1000:
             setattr(cur, name, int(v))
 
 
@@ -290,7 +292,7 @@ def parse_codec_prefs(prefs: list[str] | str) -> list[tuple[str, int | None]]:
             continue
         ptime = None
         for b in bits[1:]:
-            if b.endswith("i") and b[:-1].isdigit():
+            if b.endswith("i") and is_digits(b[:-1]):
                 ptime = int(b[:-1])
         out.append((name, ptime))
     return out

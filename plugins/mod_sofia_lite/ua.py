@@ -17,9 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fsd.log import DEBUG, WARNING, log
+from fsd.numbers import is_digits
 
 from .config import ProfileConfig
-from .message import NameAddr, SipMessage, SipUri, Via, is_digits, response_to
+from .message import NameAddr, SipMessage, SipUri, Via, response_to
 from .transaction import ClientTransaction, ServerTransaction, new_branch, server_key
 from .transport import Transport
 
