@@ -360,6 +360,28 @@ class Switch:
         """Schedule a coroutine on the loop from any thread; returns a Future."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
+    def on_loop_thread(self) -> bool:
+        """True when called from the switch's own event loop (where nothing may wait)."""
+        try:
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            return False
+
+    def finish_on_loop(self, coro: Any, what: str, timeout: float = 5.0) -> None:
+        """Run ``coro`` (a listener's ``stop()``, say) on the loop from a module's shutdown:
+        from another thread wait for it up to ``timeout`` and log ``what`` if it fails; from
+        the loop itself only schedule it; with the loop stopped, drop it."""
+        if not self.loop.is_running():
+            coro.close()
+            return
+        if self.on_loop_thread():
+            self.loop.create_task(coro)
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=timeout)
+        except Exception as e:
+            log(ERR, f"{what} did not stop cleanly: {e}")
+
     def api_execute(self, cmd: str, args: str = "", session: Any = None,
                     stream: Stream | None = None) -> str:
         """Run an API command and return its output (the core's ``switch_api_execute``).

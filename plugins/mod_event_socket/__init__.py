@@ -14,7 +14,7 @@ import ssl
 from typing import Any
 
 import fsd
-from fsd.log import DEBUG, ERR, log, logger
+from fsd.log import DEBUG, logger
 from fsd.module import APP_SUPPORT_NOMEDIA, ModuleLoadError
 
 from .config import ESLSettings
@@ -36,13 +36,6 @@ def get_server(switch: Any) -> ESLServer | None:
     return _servers.get(id(switch))
 
 
-def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False
-
-
 @fsd.hookimpl
 def fsd_module_load(module: Any) -> None:
     sw = module.switch
@@ -53,7 +46,7 @@ def fsd_module_load(module: Any) -> None:
         server.ssl_context()
     except (OSError, ssl.SSLError) as e:
         raise ModuleLoadError(f"cannot load the TLS certificate {settings.tls_cert}: {e}") from e
-    if _on_loop_thread(sw.loop):
+    if sw.on_loop_thread():
         raise ModuleLoadError("mod_event_socket must be loaded from outside the event loop")
     fut = asyncio.run_coroutine_threadsafe(server.start(), sw.loop)
     try:
@@ -84,14 +77,7 @@ def fsd_module_shutdown(module: Any) -> None:
     if server is None:
         return
     _servers.pop(id(sw), None)
-    if sw.loop.is_running() and not _on_loop_thread(sw.loop):
-        fut = asyncio.run_coroutine_threadsafe(server.stop(), sw.loop)
-        try:
-            fut.result(timeout=5)
-        except Exception as e:
-            log(ERR, f"event socket did not stop cleanly: {e}")
-    elif sw.loop.is_running():
-        sw.loop.create_task(server.stop())
+    sw.finish_on_loop(server.stop(), "event socket")
 
 
 @fsd.hookimpl

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 import fsd
-from fsd.log import ERR, NOTICE, log
+from fsd.log import NOTICE, log
 from fsd.module import ModuleLoadError
 
 from .config import HttpSettings
@@ -30,19 +30,12 @@ def bound_address(switch: Any) -> tuple[str, int] | None:
     return (server.host, server.port) if server is not None else None
 
 
-def _on_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False
-
-
 @fsd.hookimpl
 def fsd_module_load(module: Any) -> None:
     sw = module.switch
     cfg = sw.config.get_configuration("xml_rpc.conf") if sw.config is not None else None
     settings = HttpSettings.from_xml(cfg)
-    if _on_loop_thread(sw.loop):
+    if sw.on_loop_thread():
         raise ModuleLoadError("mod_xml_rpc must be loaded from outside the event loop")
     server = HttpServer(sw, settings)
     fut = asyncio.run_coroutine_threadsafe(server.start(), sw.loop)
@@ -66,14 +59,7 @@ def fsd_module_shutdown(module: Any) -> None:
     if server is None:
         return
     _servers.pop(id(sw), None)
-    if sw.loop.is_running() and not _on_loop_thread(sw.loop):
-        fut = asyncio.run_coroutine_threadsafe(server.stop(), sw.loop)
-        try:
-            fut.result(timeout=5)
-        except Exception as e:
-            log(ERR, f"HTTP server did not stop cleanly: {e}")
-    elif sw.loop.is_running():
-        sw.loop.create_task(server.stop())
+    sw.finish_on_loop(server.stop(), "HTTP server")
 
 
 @fsd.hookimpl
