@@ -96,7 +96,10 @@ def fsd_module_shutdown(module: ModuleInterface) -> None:
     down (modules in reverse load order), before its interfaces are removed.
 
     **With**: the module's ``ModuleInterface``.  Close sockets, stop threads, flush what
-    must not be lost.  **Returns**: nothing; an exception is logged."""
+    must not be lost; a listener on the loop is stopped with
+    ``module.switch.finish_on_loop(server.stop(), "my listener")``, which waits for it from
+    here and only schedules it when called on the loop.  **Returns**: nothing; an exception
+    is logged."""
 
 
 # == 2. A channel's life (broadcast) =========================================================
