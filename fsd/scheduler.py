@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fsd.log import ERR, log
-from fsd.numbers import is_digits
+from fsd.numbers import leading_int
 
 
 @dataclass(order=True)
@@ -99,21 +99,8 @@ def parse_when(text: str) -> float:
     run once here) or an absolute epoch."""
     t = (text or "").strip()
     if t[:1] in "+@":
-        return time.time() + _atol(t[1:])
-    return float(_atol(t))
-
-
-def _atol(text: str) -> int:
-    digits = ""
-    for ch in text.strip():
-        if is_digits(ch) or (not digits and ch in "+-"):
-            digits += ch
-        else:
-            break
-    try:
-        return int(digits)
-    except ValueError:
-        return 0
+        return time.time() + leading_int(t[1:], 0)
+    return float(leading_int(t, 0))
 
 
 # -- the call schedulers (switch_ivr_schedule_*): the group is the channel's uuid --------

@@ -120,6 +120,21 @@ class XmlConfig:
                 log(ERR, f"Error Parsing XML Result! ({binding.module}: {e})")
 
 
+def user_params(dom_el: etree._Element, user_el: etree._Element) -> dict[str, str]:
+    """A directory user's ``<params>`` merged as FreeSWITCH's xml_locate_user_merged does:
+    the domain's, then the user's group's, then the user's own, the closest winning; names
+    lower-cased."""
+    group_el = next(iter(user_el.iterancestors("group")), None)
+    out: dict[str, str] = {}
+    for el in (dom_el, group_el, user_el):
+        params = el.find("params") if el is not None else None
+        if params is None:
+            continue
+        for p in params.findall("param"):
+            out[(p.get("name") or "").lower()] = p.get("value", "")
+    return out
+
+
 def _user_in(domains, user: str, domain: str) -> tuple[etree._Element, etree._Element] | None:
     for dom in domains:
         if domain and (dom.get("name") or "").lower() != domain.lower():

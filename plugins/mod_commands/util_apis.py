@@ -20,7 +20,7 @@ import regex as re
 
 from fsd.events.urlencode import url_decode, url_encode
 from fsd.log import NOTICE, log
-from fsd.numbers import is_digits
+from fsd.numbers import is_digits, leading_int
 from fsd.separate import separate_string
 
 SYSTEM_SYNTAX = "<command>"
@@ -230,7 +230,7 @@ class UtilApis:
         when = 0
         if "|" in fmt:
             w, _, fmt = fmt.partition("|")
-            when = _atol(w)
+            when = leading_int(w, 0)
         fmt = fmt or "%Y-%m-%d %T"
         try:
             tz = ZoneInfo(tz_name) if tz_name else None
@@ -240,7 +240,7 @@ class UtilApis:
             stream.write("-ERR Invalid timezone/format\n")
 
     def msleep(self, args: str, session: Any, stream: Any) -> None:
-        ms = _atol(args)
+        ms = leading_int(args, 0)
         if ms > 0:
             threading.Event().wait(ms / 1000.0)
         stream.write("+OK")
@@ -249,11 +249,11 @@ class UtilApis:
         """``time_test <mss> [count]``: sleep ``mss`` microseconds ``count`` times and show how
         long each took (FreeSWITCH's jitter test)."""
         words = (args or "").split()
-        mss = _atol(words[0]) if words else 0
+        mss = leading_int(words[0], 0) if words else 0
         if mss <= 0 or mss > 1_000_000:
             stream.write("parameter missing or invalid\n")
             return
-        count = min(max(_atol(words[1]) if len(words) > 1 else 10, 1), 100)
+        count = min(max(leading_int(words[1], 0) if len(words) > 1 else 10, 1), 100)
         total = 0
         for x in range(1, count + 1):
             start = time.monotonic_ns()
@@ -330,18 +330,6 @@ class UtilApis:
         if obj is not None:
             stream.write(etree.tostring(obj, encoding="unicode", with_tail=False))
 
-
-def _atol(text: str) -> int:
-    digits = ""
-    for ch in (text or "").strip():
-        if is_digits(ch) or (not digits and ch in "+-"):
-            digits += ch
-        else:
-            break
-    try:
-        return int(digits)
-    except ValueError:
-        return 0
 
 
 def declare(module: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from fsd import causes, limit
 from fsd.log import ERR, INFO, WARNING, log
-from fsd.numbers import is_digits
+from fsd.numbers import leading_int
 from fsd.truth import is_true
 
 LIMIT_USAGE = "<backend> <realm> <id> [<max>[/interval]] [number [dialplan [context]]]"
@@ -22,20 +22,8 @@ def _max_interval(text: str) -> tuple[int, int]:
     if text.startswith("-"):
         return -1, 0
     head, _, tail = text.partition("/")
-    return max(_atoi(head), 0), _atoi(tail)
+    return max(leading_int(head, 0), 0), leading_int(tail, 0)
 
-
-def _atoi(text: str) -> int:
-    digits = ""
-    for ch in text.strip():
-        if is_digits(ch) or (not digits and ch in "+-"):
-            digits += ch
-        else:
-            break
-    try:
-        return int(digits)
-    except ValueError:
-        return 0
 
 
 def limit_app(session: Any, data: str) -> None:

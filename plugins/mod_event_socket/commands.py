@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid as uuidlib
 from typing import TYPE_CHECKING
 
+from fsd.config.xmlconfig import user_params
 from fsd.events import Event, event_id
 from fsd.events.names import ALL, CLONE, CUSTOM, EVENT_NAMES
 from fsd.log import DEBUG, ERR, log
@@ -185,26 +186,11 @@ def _userauth(lst: Listener, spec: str) -> str:
         lst.stop()
         return "-ERR invalid"
     dom_el, user_el = found
-    group_el = next(iter(user_el.iterancestors("group")), None)
-    esl_pass = allowed_events = allowed_api = None
-    allowed_log = True
-    for el in (dom_el, group_el, user_el):
-        if el is None:
-            continue
-        params = el.find("params")
-        if params is None:
-            continue
-        for p in params.findall("param"):
-            name = (p.get("name") or "").lower()
-            val = p.get("value", "")
-            if name == "esl-password":
-                esl_pass = val
-            elif name == "esl-allowed-log":
-                allowed_log = is_true(val)
-            elif name == "esl-allowed-events":
-                allowed_events = val
-            elif name == "esl-allowed-api":
-                allowed_api = val
+    params = user_params(dom_el, user_el)
+    esl_pass = params.get("esl-password")
+    allowed_log = is_true(params.get("esl-allowed-log"), default=True)
+    allowed_events = params.get("esl-allowed-events")
+    allowed_api = params.get("esl-allowed-api")
     if not esl_pass or not password or esl_pass != password:
         lst.stop()
         return "-ERR invalid"

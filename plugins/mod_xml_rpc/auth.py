@@ -20,6 +20,8 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
+from fsd.config.xmlconfig import user_params
+
 from .config import HttpSettings
 from .request import Caller
 
@@ -74,20 +76,6 @@ def check_admin(settings: HttpSettings, creds: tuple[str, str] | None) -> AuthRe
     return None
 
 
-def _merged_params(dom_el: Any, user_el: Any) -> dict[str, str]:
-    """Domain, group and user ``<params>`` merged, the closest winning (xml_locate_user_merged)."""
-    group_el = next(iter(user_el.iterancestors("group")), None)
-    out: dict[str, str] = {}
-    for el in (dom_el, group_el, user_el):
-        if el is None:
-            continue
-        params = el.find("params")
-        if params is None:
-            continue
-        for p in params.findall("param"):
-            out[(p.get("name") or "").lower()] = p.get("value", "")
-    return out
-
 
 def check_directory(switch: Any, settings: HttpSettings, creds: tuple[str, str] | None,
                     host: str) -> AuthResult:
@@ -111,7 +99,7 @@ def check_directory(switch: Any, settings: HttpSettings, creds: tuple[str, str] 
     if not found:
         return fail
     dom_el, user_el = found
-    params = _merged_params(dom_el, user_el)
+    params = user_params(dom_el, user_el)
     secrets = [params.get("password") or ""]
     vm = params.get("vm-password") or ""
     if vm and vm.lower() != "user-choose":
