@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fsd.log import ERR, WARNING, log
+from fsd.session_media import SessionVars
 
 OnInput = Callable[[str, Any], "str | None"]
 _SLICE = 0.05  # waits wake this often to deliver session events and honour kills
@@ -204,17 +205,6 @@ def get_digits(session: Any, maxdigits: int, terminators: str, timeout: int,
     return digits, term
 
 
-class _Vars:
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    def get(self, name: str) -> str | None:
-        return self.session.get_variable(name)
-
-    def set(self, name: str, value: str | None) -> None:
-        self.session.set_variable(name, value)
-
-
 def _player(session: Any, port: SessionDigits) -> Any:
     if _port(session) is None:
         return lambda file, capture: port.play(file, capture)
@@ -231,7 +221,7 @@ def read(session: Any, min_digits: int, max_digits: int, prompt: str, timeout: i
         session.pre_answer()
     port = SessionDigits(session, stop)
     return collect.session_read(port, min_digits, max_digits, prompt, timeout, terminators,
-                                digit_timeout, _Vars(session), _player(session, port))
+                                digit_timeout, SessionVars(session), _player(session, port))
 
 
 def play_and_get_digits(session: Any, min_digits: int, max_digits: int, tries: int,
@@ -246,7 +236,7 @@ def play_and_get_digits(session: Any, min_digits: int, max_digits: int, tries: i
     port = SessionDigits(session, stop)
     res = collect.play_and_get_digits(port, min_digits, max_digits, tries, timeout, terminators,
                                       prompt, bad_prompt, var_name, digits_regex, digit_timeout,
-                                      transfer_on_failure, _Vars(session), _player(session, port))
+                                      transfer_on_failure, SessionVars(session), _player(session, port))
     if res.transfer is not None and session.up():
         session.transfer(*res.transfer)
     return res.digits
