@@ -89,7 +89,15 @@ class CoreDb:
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
-        """Create the schema, clear this node's stale rows, start the writer thread."""
+        """Create the schema, clear this node's stale rows, start the writer thread (a
+        second start() while it runs does nothing)."""
+        old = self._thread
+        if old is not None and old.is_alive():
+            if not self._stopping:
+                return
+            old.join(timeout)  # a stop() still draining: one writer at a time
+            if old.is_alive():
+                raise DbError("the previous core database writer is still writing")
         self._stopping = False
         self._start_error = None
         self._ready.clear()

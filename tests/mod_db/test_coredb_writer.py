@@ -97,6 +97,9 @@ def test_events_are_mapped_and_written_off_the_loop(loop, tmp_path):
 
     assert db.ingest(Probe())
     assert db.flush()
+    first = db.writer_thread
+    db.start()  # already running: still one writer
+    assert db.writer_thread is first
     assert seen and set(seen) == {db.writer_thread}
     assert db.writer_thread is not loop_thread and db.writer_thread is not threading.current_thread()
     db.stop()
