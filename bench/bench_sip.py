@@ -39,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fsd.media.clock import get_clock  # noqa: E402
 from fsd.testing import prepare_base, running_switch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,8 @@ session:sleep(1000)
 session:hangup()
 """
 HZ = os.sysconf("SC_CLK_TCK")
+# Linux's SO_TIMESTAMPNS (struct timespec per datagram); Python does not name it.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 def free_port() -> int:
@@ -256,6 +259,9 @@ def receiver_main(n: int, secs: float) -> None:
     for _ in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 18)
+        # Kernel arrival times: what fsd's sending looks like on the wire, not how late
+        # this (Python, possibly descheduled) receiver got round to reading.
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         s.bind(("127.0.0.1", 0))
         s.setblocking(False)
         socks.append(s)
@@ -267,16 +273,27 @@ def receiver_main(n: int, secs: float) -> None:
     times: list[list[float]] = [[] for _ in socks]
     seqs: list[list[int]] = [[] for _ in socks]
     window = (0.0, 0.0)
+    ancsize = socket.CMSG_SPACE(16)
+    # SO_TIMESTAMPNS stamps are CLOCK_REALTIME; the window is in monotonic time.
+    offset = time.monotonic() - time.time()
+
+    def wall_to_mono(anc: list) -> float:
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack("qq", data[:16])
+                return sec + nsec / 1e9 + offset
+        return time.monotonic()
+
     end = time.monotonic() + secs + 600
     while time.monotonic() < end:
         for fd, _ in ep.poll(0.5):
             i = fd_ix[fd]
             while True:
                 try:
-                    d = socks[i].recv(2048)
+                    d, anc, _fl, _ad = socks[i].recvmsg(2048, ancsize)
                 except BlockingIOError:
                     break
-                t = time.monotonic()
+                t = wall_to_mono(anc)
                 if len(d) >= 12:
                     times[i].append(t)
                     seqs[i].append(struct.unpack_from("!H", d, 2)[0])
@@ -366,9 +383,14 @@ def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
                    "local_media_port", "rtp_use_codec_name", "destination_number")})
     time.sleep(2.0)  # streams settle
     rss1 = rss_kb()
+    clock = get_clock(20)
+    clock.reset_stats()
     s0, c0, w0 = proc_cpu(p.pid), os.times(), time.monotonic()
+    r0, m0 = proc_cpu(rx.pid), cpu_times()
     time.sleep(seconds)
     s1, c1, w1 = proc_cpu(p.pid), os.times(), time.monotonic()
+    r1, m1 = proc_cpu(rx.pid), cpu_times()
+    cst = clock.stats()
     still = len(sw.sessions)
     rx.stdin.write(json.dumps([w0, w1]) + "\n")
     rx.stdin.flush()
@@ -384,10 +406,16 @@ def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
     if failed and p.returncode not in (0, 1):
         print(err[-2000:], file=sys.stderr)
     fsd = (c1.user + c1.system - c0.user - c0.system) / (w1 - w0)
+    machine = (m1[0] - m0[0]) / max(1, m1[1] - m0[1]) * (os.cpu_count() or 1)
+    rx_cpu, sipp_cpu = (r1 - r0) / (w1 - w0), (s1 - s0) / (w1 - w0)
     return {"n": n, "established": established, "still": still, "failed": failed,
-            "left": len(sw.sessions), **res, "fsd_cpu": fsd, "sipp_cpu": (s1 - s0) / (w1 - w0),
+            "left": len(sw.sessions), **res, "fsd_cpu": fsd, "sipp_cpu": sipp_cpu,
+            "rx_cpu": rx_cpu, "others_cpu": max(0.0, machine - fsd - sipp_cpu - rx_cpu),
             "cpu_per_call": 100 * fsd / max(1, established),
-            "kb_per_call": (rss1 - rss0) / max(1, established)}
+            "kb_per_call": (rss1 - rss0) / max(1, established),
+            "clock_late_p99": cst.get("late_p99_ms", 0.0), "clock_work": cst.get("work_mean_ms", 0.0),
+            "clock_cpu": cst.get("cpu_mean_ms", 0.0),
+            "clock_overruns": cst.get("overruns", 0)}
 
 
 def rtp_main(a: argparse.Namespace) -> None:
@@ -407,8 +435,12 @@ def rtp_main(a: argparse.Namespace) -> None:
                       f"{f['p50_pooled']:.2f} p99 {f['p99_pooled']:.2f} max {f['max']:.1f} ms, "
                       f">30 ms {100 * f['over30']:.3f}%; sequence gaps {f['gaps']}; CPU fsd "
                       f"{f['fsd_cpu']:.2f} cores ({f['cpu_per_call']:.3f}% of a core per call), "
-                      f"SIPp {f['sipp_cpu']:.2f} cores; memory {f['kb_per_call']:.0f} KB per "
-                      f"established call", flush=True)
+                      f"SIPp {f['sipp_cpu']:.2f} cores, the bench's receiver "
+                      f"{f['rx_cpu']:.2f}, others {f['others_cpu']:.2f}; memory {f['kb_per_call']:.0f} KB per "
+                      f"established call; media clock: tick work mean {f['clock_work']:.2f} ms "
+                      f"(its CPU {f['clock_cpu']:.2f} ms), "
+                      f"lateness p99 {f['clock_late_p99']:.2f} ms, overruns {f['clock_overruns']}",
+                      flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -58,6 +58,9 @@ class MediaClock:
         self._stop = threading.Event()
         self._late: deque[float] = deque(maxlen=3000)  # lateness of recent ticks, seconds
         self._work: deque[float] = deque(maxlen=3000)  # time spent in recent ticks, seconds
+        # CPU this thread used in recent ticks: work far above it means the tick waited
+        # (for the GIL, or for a core the machine did not give it), not that it computed.
+        self._cpu: deque[float] = deque(maxlen=3000)
         self.late_counts = [0] * (len(LATE_BUCKETS) + 1)
         self.late_sum = 0.0
         self.ticks = 0
@@ -116,6 +119,7 @@ class MediaClock:
 
     def _run(self) -> None:
         perf = time.perf_counter
+        cpu = time.thread_time
         deadline = perf()
         while not self._stop.is_set():
             deadline += self.interval
@@ -123,6 +127,7 @@ class MediaClock:
             if deadline > now:
                 time.sleep(deadline - now)
             woke = perf()
+            cpu0 = cpu()
             late = woke - deadline
             if late > self.interval * 5:
                 # Too far behind: skip the missed ticks rather than burst them out.
@@ -153,6 +158,7 @@ class MediaClock:
                         ERR, f"media clock: port {port.name!r} tick failed: {exc!r}", uuid=port.uuid
                     )
             self._work.append(perf() - woke)
+            self._cpu.append(cpu() - cpu0)
             self.ticks += 1
 
     # -- figures -----------------------------------------------------------------------
@@ -173,8 +179,10 @@ class MediaClock:
             out["late_max_ms"] = float(late.max())
             out["late_max_since_reset_ms"] = self._late_max * 1000.0
             out["work_mean_ms"] = float(work.mean()) if len(work) else 0.0
+            out["cpu_mean_ms"] = float(np.mean(self._cpu)) * 1000.0 if self._cpu else 0.0
         else:
-            out.update(late_p50_ms=0.0, late_p99_ms=0.0, late_max_ms=0.0, work_mean_ms=0.0)
+            out.update(late_p50_ms=0.0, late_p99_ms=0.0, late_max_ms=0.0, work_mean_ms=0.0,
+                       cpu_mean_ms=0.0)
         return out
 
     def lateness(self) -> dict[str, object]:
@@ -198,6 +206,7 @@ class MediaClock:
     def reset_stats(self) -> None:
         self._late.clear()
         self._work.clear()
+        self._cpu.clear()
         self._hist = [0] * (len(LATE_BUCKETS) + 1)
         self._late_max = 0.0
         self._hist_ticks = 0

@@ -98,7 +98,8 @@ def db_cache_api(service: DbService, args: str, stream: Any) -> bool:
         s = core.stats()
         target = core.dsn.describe() if core.dsn else f"sqlite://{core.path}"
         stream.write(f"core db {target}: queued {s['queued']} written {s['written']} "
-                     f"failed {s['failed']} dropped {s['dropped']} batches {s['batches']}\n")
+                     f"failed {s['failed']} dropped {s['dropped']} batches {s['batches']} "
+                     f"statements {s['statements']}\n")
     return True
 
 
@@ -153,8 +154,8 @@ def _make_coredb(sw: Any) -> CoreDb | None:
 
 @fsd.hookimpl
 def fsd_module_runtime(module: Any) -> None:
-    """Start the core database writer (from a worker thread: start() waits for the
-    writer, which on SQLite needs this very loop to run)."""
+    """Start the core database writer (from a worker thread: start() waits until the
+    writer thread has opened the database, which may take seconds on a remote DSN)."""
     core = module.state.get("coredb")
     if core is not None:
         module.spawn_thread(_start_coredb, core, module.state["service"], name="mod_db-coredb-start")

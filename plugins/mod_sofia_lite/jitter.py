@@ -7,6 +7,13 @@ silence.  The target depth follows the measured interarrival jitter (RFC 3550 §
 two frames above the target sit in the buffer for a while (a burst, or the sender's clock
 runs fast) one frame is dropped; an underrun restarts buffering.  A timestamp jump (new
 SSRC, sender restart, a talkspurt after silence suppression) resynchronises playout.
+
+Cost: the clock calls ``put`` and ``get`` for every stream every tick, so both are O(1) in
+the usual case (packets in order, one per frame): the end of the newest packet is kept
+as packets arrive instead of being searched for, and a full buffer gives up the packet
+held longest.  Only an out-of-order removal of the newest packet rescans the buffer.
+(An O(n) scan per tick was measured to feed an overload: a clock that falls behind skips
+ticks, buffers fill to their cap, and every tick then scanned 40 packets per stream.)
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ class JitterBuffer:
         self.min_frames = min_frames
         self.max_frames = max_frames
         self.target = min_frames
-        self._packets: dict[int, np.ndarray] = {}
+        self._packets: dict[int, np.ndarray] = {}  # by timestamp, in arrival order
+        self._end: int | None = None  # timestamp just after the newest buffered sample
         self._head: int | None = None  # timestamp of the next sample to play
         self._floor: int | None = None  # where playout stopped at the last underrun
         self._jitter = 0.0  # RFC 3550 J, in samples
@@ -48,8 +56,25 @@ class JitterBuffer:
         if not self._packets:
             return 0
         start = self._head if self._head is not None else min(self._packets)
-        end = max(ts_diff(ts, start) + len(p) for ts, p in self._packets.items())
-        return max(0, end)
+        if self._end is None:
+            self._rescan_end()
+        return max(0, ts_diff(self._end, start))
+
+    def _rescan_end(self) -> None:
+        """Find the newest packet's end again (after it left out of order)."""
+        end = None
+        for ts, p in self._packets.items():
+            e = (ts + len(p)) & 0xFFFFFFFF
+            if end is None or ts_diff(e, end) > 0:
+                end = e
+        self._end = end
+
+    def _removed(self, ts: int, n: int) -> None:
+        """Packet ``ts`` of ``n`` samples left the buffer: forget the end if it was it."""
+        if not self._packets:
+            self._end = None
+        elif (ts + n) & 0xFFFFFFFF == self._end:
+            self._end = None  # rescanned on the next depth()
 
     def put(self, ts: int, samples: np.ndarray, arrival: float) -> None:
         if self._last is not None:
@@ -70,13 +95,27 @@ class JitterBuffer:
             elif played is not None and off + len(samples) <= 0:
                 self.late += 1
                 return
-        if len(self._packets) >= 4 * self.max_frames:
-            self._packets.pop(min(self._packets, key=lambda t: ts_diff(t, ts)))
+        packets = self._packets
+        if len(packets) >= 4 * self.max_frames:
+            first = next(iter(packets))  # the packet held longest
+            self._removed(first, len(packets.pop(first)))
             self.dropped += 1
-        self._packets[ts] = samples
+        old = packets.get(ts)
+        packets[ts] = samples
+        if old is not None and len(old) != len(samples):
+            self._end = None  # a duplicate of another size: rescan
+        else:
+            end = (ts + len(samples)) & 0xFFFFFFFF
+            if self._end is not None:
+                if ts_diff(end, self._end) > 0:
+                    self._end = end
+            elif len(packets) == 1:
+                self._end = end
+            # else: unknown since an out-of-order removal; depth() rescans
 
     def _resync(self) -> None:
         self._packets.clear()
+        self._end = None
         self._head = self._floor = None
         self.resyncs += 1
 
@@ -91,10 +130,12 @@ class JitterBuffer:
         p = self._packets.pop(head, None)
         if p is not None and len(p) == n:
             out, got = p, True  # the usual case: one whole packet per frame
+            self._removed(head, n)
         else:
             if p is not None:
                 self._packets[head] = p
             out, got = self._assemble(head, n)
+            self._end = None if self._packets else self._end
         self._head = (head + n) & 0xFFFFFFFF
         self.played += 1
         if not self._packets:
@@ -135,5 +176,6 @@ class JitterBuffer:
 
     def reset(self) -> None:
         self._packets.clear()
+        self._end = None
         self._head = self._floor = None
         self._last = None

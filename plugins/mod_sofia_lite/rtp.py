@@ -14,7 +14,8 @@ DTMF queue (``session.queue_dtmf``, so ``getDigits``/``read`` see them), comfort
 unknown payload types are counted and dropped.  Then the session's MediaPort ticks: its
 read side pulls one frame from the jitter buffer (record, echo, bridge, inband detection
 see it), and its write side (playback, tones, silence, the bridged peer) comes to
-``_sink``, which encodes it and sends it, or sends telephone-events in its place.
+``_sink``, which encodes it (or telephone-events in its place) into the poller's outbox;
+the poller sends every stream's packets at the start of the next tick.
 
 Continuity: the SSRC is fixed for the stream's life; sequence numbers and timestamps run on
 one count through playback, bridge, DTMF, hold and re-INVITE (the timestamp keeps
@@ -406,10 +407,21 @@ class RtpStream:
             self._out_ts = (self._out_ts + spp) & 0xFFFFFFFF
 
     def _send(self, pt: int, ts: int, payload: bytes, marker: bool) -> None:
+        # Into the poller's outbox: it leaves at the start of the next tick, with every
+        # other stream's packets (see rtp_io's module docstring for why).
+        self._poller.outbox.append((self, pt, ts, payload, marker, self.remote))
+
+    def _sent(self, pt: int, ts: int, payload: bytes, marker: bool,
+              addr: tuple[str, int] | None) -> None:
+        """Send a packet built in the previous tick (the poller, clock thread).  The
+        sequence number is taken here, so a packet dropped because the call went on hold
+        (or hung up) in between leaves no gap in the sequence."""
+        if not self._sending or addr is None:
+            return  # hold and hangup take effect at once
         pkt = build_rtp(pt, self._seq, ts, self.ssrc, payload, marker)
         self._seq = (self._seq + 1) & 0xFFFF
         try:
-            self.sock.sendto(pkt, self.remote)
+            self.sock.sendto(pkt, addr)
         except OSError:
             self.send_errors += 1
             return
