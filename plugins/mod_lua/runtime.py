@@ -2,9 +2,11 @@
 
 * Lua 5.3 from lupa (``lupa.lua53``), as FreeSWITCH's Debian packages use, plus the
   pure-Lua 5.2-compatibility layer ``compat.lua``.
-* The bootstrap (compat layer, sandbox, every binding class) is generated and compiled
-  once per process and loaded into each new state as bytecode: a fresh state costs
-  tens of microseconds, not a recompilation.
+* The bootstrap (compat layer, sandbox, the lazy loader of the binding classes) is
+  generated and compiled once per process and loaded into each new state as bytecode:
+  a fresh state costs tens of microseconds, not a recompilation.  Each binding class
+  (and the module functions) is a compiled chunk of its own, loaded into a state when
+  its script first uses it (bindings/spec.py, ``generate_lua``).
 * Containment: the script runs under ``xpcall`` with a message handler that adds the
   script's file:line and a traceback; errors are logged at ERR and end only this script.
   A count hook checks the kill flag and the optional CPU budget so that even
@@ -62,6 +64,25 @@ _BOOT_LOCK = threading.Lock()
 _BOOT: tuple[bytes, dict[str, Any]] | None = None
 
 
+#: Wraps the bootstrap: ``F`` (the Python functions of the bindings, by key) is filled on
+#: first use from one Python lookup function instead of converting every entry (~150) into
+#: each new state, and ``OPT`` is made from plain arguments (cheaper than ``table_from``);
+#: the rest of the chunk (compat layer and sandbox.lua) runs as before.
+_WRAPPER = """local GET, ctx, check, killed, describe, log, count, path, cpath, prebuild = ...
+local OPT = {ctx = ctx, check = check, killed = killed, describe = describe, log = log,
+             count = count, path = path, cpath = cpath, prebuild = prebuild}
+local rawset = rawset
+local F = setmetatable({}, {__index = function(t, k)
+  local v = GET(k)
+  if v ~= nil then rawset(t, k, v) end
+  return v
+end})
+return (function(...)
+%s
+end)(F, OPT)
+"""
+
+
 def bootstrap_source() -> str:
     """The complete bootstrap chunk (compat layer + sandbox + generated bindings)."""
     with open(os.path.join(_HERE, "compat.lua"), encoding="utf-8") as f:
@@ -73,7 +94,31 @@ def bootstrap_source() -> str:
 
     gen = generate_lua(classes, funcs)
     gen += "\n" + "\n".join(f"FS[{k!r}] = {v!r}" for k, v in consts.items())
-    return "do\n" + compat + "\nend\n" + sandbox.replace("--@@BINDINGS@@", gen)
+    return _WRAPPER % ("do\n" + compat + "\nend\n" + sandbox.replace("--@@BINDINGS@@", gen))
+
+
+def _compile(t: Any, src: str, name: bytes) -> bytes:
+    """Lua source -> bytecode stripped of debug info: half the size, and loading it is
+    most of the cost of a new state; its frames show as "?" and clean_traceback drops them
+    as it drops "fsd_bootstrap:" ones."""
+    loaded = t.globals().load(src.encode(), name)
+    fn = loaded[0] if isinstance(loaded, tuple) else loaded
+    if fn is None:
+        raise RuntimeError(f"mod_lua {name.decode()} does not compile: {loaded[1]!r}")
+    return bytes(t.globals().string.dump(fn, True))
+
+
+def class_chunks() -> dict[str, bytes]:
+    """Each binding class's chunk, compiled: a state loads one when a script first uses
+    that class (bindings/spec.py, ``generate_lua``)."""
+    from .bindings.spec import generate_class, generate_funcs
+
+    classes, funcs, _ = bindings.registry()
+    t = lua53.LuaRuntime(encoding=None)
+    out = {c.name: _compile(t, generate_class(c, classes), f"fsd_class_{c.name}".encode())
+           for c in classes}
+    out["@funcs"] = _compile(t, generate_funcs(funcs, classes), b"fsd_funcs")
+    return out
 
 
 def _bootstrap() -> tuple[bytes, dict[str, Any]]:
@@ -86,16 +131,11 @@ def _bootstrap() -> tuple[bytes, dict[str, Any]]:
 
                 src = bootstrap_source()
                 t = lua53.LuaRuntime(encoding=None)
-                loaded = t.globals().load(src.encode(), b"=fsd_bootstrap")
-                fn = loaded[0] if isinstance(loaded, tuple) else loaded
-                if fn is None:
-                    raise RuntimeError(f"mod_lua bootstrap does not compile: {loaded[1]!r}")
-                # stripped of debug info: half the size, and loading it is most of the
-                # cost of a new state (0.5 -> 0.2 ms); its frames show as "?" and
-                # clean_traceback drops them as it drops "fsd_bootstrap:" ones
-                code = t.globals().string.dump(fn, True)
+                code = _compile(t, src, b"=fsd_bootstrap")
                 classes, funcs, _ = bindings.registry()
-                _BOOT = (bytes(code), python_table(classes, funcs))
+                table = python_table(classes, funcs)
+                table["@class"] = class_chunks().get
+                _BOOT = (code, table)
     return _BOOT
 
 
@@ -193,7 +233,9 @@ class LuaState:
     """A fresh Lua state with the bootstrap loaded; use as a context manager or call
     :meth:`close`.  ``export`` holds the bootstrap's entry points."""
 
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, ctx: RunContext, prebuild: str = "") -> None:
+        """``prebuild``: binding classes to build now (comma-separated names) rather than
+        when the script first uses them."""
         code, pytable = _bootstrap()
         opts: dict[str, Any] = dict(register_eval=False, register_builtins=False,
                                     unpack_returned_tuples=True,
@@ -211,17 +253,8 @@ class LuaState:
         if isinstance(boot, tuple):
             raise RuntimeError(f"mod_lua bootstrap failed to load: {boot[1]}")
         host = ctx.host
-        opt = lua.table_from({
-            "ctx": ctx,
-            "check": ctx.check,
-            "killed": ctx.killed,
-            "describe": _describe,
-            "log": ctx.log,
-            "count": HOOK_COUNT,
-            "path": host.package_path,
-            "cpath": host.package_cpath,
-        })
-        self.export = boot(lua.table_from(pytable), opt)
+        self.export = boot(pytable.get, ctx, ctx.check, ctx.killed, _describe, ctx.log,
+                           HOOK_COUNT, host.package_path, host.package_cpath, prebuild)
         ctx.export = self.export
 
     def wrap(self, cls: str, obj: Any) -> Any:

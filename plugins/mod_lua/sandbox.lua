@@ -178,13 +178,6 @@ package.loaded.freeswitch = FS
 
 --@@BINDINGS@@
 
--- ESL's classes live in the ESL module (require "ESL"), not in freeswitch
-do
-  local ESLT = {ESLconnection = FS.ESLconnection, ESLevent = FS.ESLevent}
-  FS.ESLconnection, FS.ESLevent = nil, nil
-  package.preload.ESL = function() _G.ESL = ESLT return ESLT end
-end
-
 -- Search paths for require (lua.conf.xml script-directory / module-directory)
 if OPT.path then package.path = OPT.path end
 if OPT.cpath then package.cpath = OPT.cpath end

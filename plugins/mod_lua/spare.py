@@ -1,7 +1,8 @@
 """Fresh Lua states built ahead of time, so an inline ``lua`` API call does not wait for one.
 
-Building a state (a new ``LuaRuntime``, loading the 150 KB bootstrap bytecode, running it
-to make every binding class) is ~0.5 ms; the script itself is usually a few µs.  A run
+Building a state (a new ``LuaRuntime``, loading the 13 KB bootstrap bytecode, running it;
+binding classes are built on first use, ``Stream`` and ``Event`` here already) is ~0.1 ms;
+the script itself is usually a few µs.  A run
 still gets a state nobody used before (no state is ever reused: scripts cannot see each
 other), but it was made by a background thread while the daemon was idle.  Lupa runs Lua
 without the GIL, so most of that building overlaps with other work on a second core.
@@ -21,6 +22,11 @@ from fsd.log import ERR, log
 
 from . import runtime
 from .runtime import LuaState, RunContext
+
+#: what nearly every run without a channel wraps (``stream`` and ``env`` of the ``lua``
+#: API, ``event`` of a hook, ``params`` of the XML handler): built with the spare, off the
+#: request's path (any other class is built on first use, bindings/spec.py)
+PREBUILD = "Stream,Event"
 
 
 def settings_key(host: Any) -> tuple:
@@ -85,7 +91,7 @@ class SpareStates:
                 try:
                     key = settings_key(self.host)
                     ctx = self.make_ctx()
-                    state = LuaState(ctx)
+                    state = LuaState(ctx, prebuild=PREBUILD)
                     state.retire = self.retire
                     self._ready.append((key, ctx, state))
                 except Exception as e:  # a broken bootstrap shows up in the real run

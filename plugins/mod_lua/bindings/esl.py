@@ -73,6 +73,7 @@ register_class(ClassSpec(
         _m("pushHeader", [S, S]), _m("unshiftHeader", [S, S]), _m("delHeader", [S]),
         _m("firstHeader", []), _m("nextHeader", []),
     ],
+    module="ESL",
 ))
 
 register_class(ClassSpec(
@@ -89,4 +90,5 @@ register_class(ClassSpec(
         _m("execute", [S, S, S], 1, "ESLevent"), _m("executeAsync", [S, S, S], 1, "ESLevent"),
         _m("setAsyncExecute", [S]), _m("setEventLock", [S]), _m("disconnect", []),
     ],
+    module="ESL",
 ))

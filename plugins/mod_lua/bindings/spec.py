@@ -92,6 +92,9 @@ class ClassSpec:
     signals: bool = False
     #: more entries for the ``F`` table (Python helpers the Lua snippets call)
     extra_funcs: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    #: set for classes that live in a module of their own (``require "ESL"``) rather
+    #: than in the ``freeswitch`` table
+    module: str | None = None
 
 
 @dataclass
@@ -232,70 +235,172 @@ def _func_lua(label: str, key: str, m: Method, first: str) -> str:
     return "\n".join(lines)
 
 
-def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
-    """Lua source that defines every class and module function into ``FS`` (the
-    ``freeswitch`` table).  Runs inside the bootstrap chunk, which provides the helpers
-    ``F, CTX, REG, MT, S, I, TE, AC, WRAP, WRAPR, math_type, BIND``."""
+#: The bootstrap's locals (sandbox.lua, where ``--@@BINDINGS@@`` sits) a class chunk uses.
+#: A class chunk is compiled on its own and loaded only when a script first touches the
+#: class, outside the bootstrap's scope, so these arrive in one table and become the
+#: chunk's locals again (a name missing here would silently read a global a script can
+#: replace: tests/mod_lua/test_lazy_classes.py checks every chunk's free names).
+CLASS_ENV = ("F", "CTX", "BIND", "REG", "MT", "WRAP", "PACE", "TE", "AC", "S", "I", "WRAPR",
+             "SIG", "SIGR", "FS", "tname", "type", "select", "error", "tostring", "tonumber",
+             "setmetatable", "getmetatable", "rawget", "string_format", "math_type",
+             "math_floor", "math_ceil", "math_tointeger", "raw_pcall", "raw_xpcall",
+             "py_log", "py_describe")
+
+
+def _class_body(cls: ClassSpec) -> list[str]:
+    """Statements building one class; they end by returning its method table."""
+    q = _lua_str(cls.name)
+    out: list[str] = []
+    out.append("local M, R = {}, setmetatable({}, {__mode = 'k'})")
+    out.append(f"REG[{q}] = R")
+    for m in cls.methods:
+        if m.lua is not None:
+            out.append(f"local L_{cls.name}_{m.name} = {m.lua}")
+        if not m.params and m.lua is None and m.func is not None and not m.returns:
+            body = _fast_noarg_lua(cls, m)
+        else:
+            body = _method_lua(cls, m)
+        out.append(f"M[{_lua_str(m.name)}] = {body}")
+        for al in m.aliases:
+            out.append(f"M[{_lua_str(al)}] = M[{_lua_str(m.name)}]")
+    if cls.getters:
+        out.append(
+            "local index = function(t, k) local v = M[k] if v ~= nil then return v end "
+            f"local g = F[{_lua_str(cls.name + '.@get')}] local o = R[t] "
+            "if o ~= nil and type(k) == 'string' then return g(o, k) end end"
+        )
+    else:
+        out.append("local index = M")
+    gc = ""
+    if cls.gc is not None:
+        # never call into Python once the run is over: the state is being closed
+        # (possibly from Python's garbage collector, in another thread)
+        gc = (f", __gc = function(t) if SIG.closed then return end local o = R[t] if o ~= nil then "
+              f"pcall(F[{_lua_str(cls.name + '.@gc')}], o) end end")
+    out.append(f"local mt = {{__index = index, __name = {q}, __metatable = false{gc}}}")
+    out.append(f"MT[{q}] = mt")
+    on_wrap = cls.lua_on_wrap or ""
+    # PACE (sandbox.lua) steps the collector for the Python memory wrappers hold
+    out.append(f"WRAP[{q}] = function(o) local p = setmetatable({{}}, mt) R[p] = o PACE() {on_wrap} return p end")
+    if cls.lua_ctor is not None:
+        ctor = cls.lua_ctor
+    elif cls.ctor is not None:
+        from dataclasses import replace
+
+        ctor_m = replace(cls.ctor, returns=cls.name)
+        ctor = _func_lua(f"new_{cls.name}", f"{cls.name}.@new", ctor_m, "CTX")
+    else:
+        ctor = (f"function() error('No constructor defined for {cls.name}', 2) end")
+    out.append(f"local ctor = {ctor}")
+    out.append("setmetatable(M, {__call = function(_, ...) return ctor(...) end})")
+    out.append("return M")
+    return out
+
+
+def generate_class(cls: ClassSpec, classes: list[ClassSpec]) -> str:
+    """The Lua chunk that builds one class in a state: called with the table of
+    :data:`CLASS_ENV` values, returns the class table (``freeswitch.<Name>``)."""
     global _KNOWN
     _KNOWN = frozenset(c.name for c in classes)
-    out: list[str] = []
-    for cls in classes:
-        q = _lua_str(cls.name)
-        out.append("do")
-        out.append("  local M, R = {}, setmetatable({}, {__mode = 'k'})")
-        out.append(f"  REG[{q}] = R")
-        for m in cls.methods:
-            if m.lua is not None:
-                out.append(f"  local L_{cls.name}_{m.name} = {m.lua}")
-            if not m.params and m.lua is None and m.func is not None and not m.returns:
-                body = _fast_noarg_lua(cls, m)
-            else:
-                body = _method_lua(cls, m)
-            out.append(f"  M[{_lua_str(m.name)}] = {body}")
-            for al in m.aliases:
-                out.append(f"  M[{_lua_str(al)}] = M[{_lua_str(m.name)}]")
-        if cls.getters:
-            out.append(
-                "  local index = function(t, k) local v = M[k] if v ~= nil then return v end "
-                f"local g = F[{_lua_str(cls.name + '.@get')}] local o = R[t] "
-                "if o ~= nil and type(k) == 'string' then return g(o, k) end end"
-            )
-        else:
-            out.append("  local index = M")
-        gc = ""
-        if cls.gc is not None:
-            # never call into Python once the run is over: the state is being closed
-            # (possibly from Python's garbage collector, in another thread)
-            gc = (f", __gc = function(t) if SIG.closed then return end local o = R[t] if o ~= nil then "
-                  f"pcall(F[{_lua_str(cls.name + '.@gc')}], o) end end")
-        out.append(f"  local mt = {{__index = index, __name = {q}, __metatable = false{gc}}}")
-        out.append(f"  MT[{q}] = mt")
-        on_wrap = cls.lua_on_wrap or ""
-        # PACE (sandbox.lua) steps the collector for the Python memory wrappers hold
-        out.append(f"  WRAP[{q}] = function(o) local p = setmetatable({{}}, mt) R[p] = o PACE() {on_wrap} return p end")
-        if cls.lua_ctor is not None:
-            ctor = cls.lua_ctor
-        elif cls.ctor is not None:
-            from dataclasses import replace
+    names = ", ".join(CLASS_ENV)
+    fields = ", ".join(f"H.{n}" for n in CLASS_ENV)
+    return "\n".join([f"local H = ...\nlocal {names} = {fields}"] + _class_body(cls))
 
-            ctor_m = replace(cls.ctor, returns=cls.name)
-            ctor = _func_lua(f"new_{cls.name}", f"{cls.name}.@new", ctor_m, "CTX")
-        else:
-            ctor = (f"function() error('No constructor defined for {cls.name}', 2) end")
-        out.append(f"  local ctor = {ctor}")
-        out.append("  setmetatable(M, {__call = function(_, ...) return ctor(...) end})")
-        out.append(f"  FS[{q}] = M")
-        out.append("end")
+
+def generate_funcs(funcs: list[ModuleFunc], classes: list[ClassSpec]) -> str:
+    """The Lua chunk that puts every module function into ``FS`` (``freeswitch``), built
+    the first time a script asks for one of them (a name a script already set is kept)."""
+    global _KNOWN
+    _KNOWN = frozenset(c.name for c in classes)
+    names = ", ".join(CLASS_ENV)
+    fields = ", ".join(f"H.{n}" for n in CLASS_ENV)
+    out = [f"local H = ...\nlocal {names} = {fields}",
+           "local rawset = rawset",
+           "local function put(k, v) if rawget(FS, k) == nil then rawset(FS, k, v) end end"]
     for f in funcs:
         m = f.method
         out.append("do")
         if m.lua is not None:
             out.append(f"  local L_fs_{m.name} = {m.lua}")
         body = _func_lua(m.swig_name or m.name, f"fs.{m.name}", m, "CTX")
-        out.append(f"  FS[{_lua_str(m.name)}] = {body}")
-        for al in m.aliases:
-            out.append(f"  FS[{_lua_str(al)}] = FS[{_lua_str(m.name)}]")
+        out.append(f"  local fn = {body}")
+        for n in (m.name, *m.aliases):
+            out.append(f"  put({_lua_str(n)}, fn)")
         out.append("end")
+    return "\n".join(out)
+
+
+def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
+    """Lua source, run inside the bootstrap chunk (which provides the helpers ``F, CTX,
+    REG, MT, S, I, TE, AC, WRAP, WRAPR, math_type, BIND``), that defines every module
+    function into ``FS`` (the ``freeswitch`` table) and makes every class appear there
+    on first use.
+
+    A class is built in a state the first time anything asks for it: ``freeswitch.<Name>``,
+    ``require "ESL"`` (classes with ``module``), or Python/Lua wrapping an object of it
+    (``WRAP``/``REG``/``MT``).  Its chunk's bytecode comes from ``F["@class"]``; the
+    module functions are one more chunk (``"@funcs"``), built on the first use of any.  A state
+    whose script only writes to ``stream`` loads one small class instead of all of them
+    (issue 13: building every class was most of the cost of a fresh state).  ``pairs`` on
+    ``freeswitch`` builds them all first, so iterating it shows what it always showed."""
+    global _KNOWN
+    _KNOWN = frozenset(c.name for c in classes)
+    out: list[str] = []
+    env = ", ".join(f"{n} = {n}" for n in CLASS_ENV)
+    in_fs = ", ".join(f"[{_lua_str(c.name)}] = true" for c in classes if not c.module)
+    mods: dict[str, list[str]] = {}
+    for c in classes:
+        if c.module:
+            mods.setdefault(c.module, []).append(c.name)
+    every = ", ".join(f"[{_lua_str(c.name)}] = true" for c in classes)
+    fnames = [n for f in funcs for n in (f.method.name, *f.method.aliases)]
+    func_set = ", ".join(f"[{_lua_str(n)}] = true" for n in fnames)
+    out += [
+        "do",
+        "  local load, rawset, next, class_code = load, rawset, next, F['@class']",
+        f"  local CLASS, IN_FS = {{{every}}}, {{{in_fs}}}",
+        f"  local H = {{{env}}}",
+        "  local MOD = {}",
+        "  -- REG[name] is set by the chunk: it marks a built class",
+        "  local function BUILD(name)",
+        "    local M = load(class_code(name), '=fsd_bootstrap', 'b')(H)",
+        "    if not IN_FS[name] then MOD[name] = M",
+        "    elseif rawget(FS, name) == nil then rawset(FS, name, M) end",
+        "    return M",
+        "  end",
+        f"  local FUNC, funcs_built = {{{func_set}}}, false",
+        "  local function FUNCS()",
+        "    funcs_built = true",
+        "    load(class_code('@funcs'), '=fsd_bootstrap', 'b')(H)",
+        "  end",
+        "  local function lazy(t, k)",
+        "    if CLASS[k] and rawget(REG, k) == nil then BUILD(k) end",
+        "    return rawget(t, k)",
+        "  end",
+        "  setmetatable(REG, {__index = lazy})",
+        "  setmetatable(WRAP, {__index = lazy})",
+        "  setmetatable(MT, {__index = lazy})",
+        "  setmetatable(FS, {",
+        "    __index = function(t, k)",
+        "      if IN_FS[k] then if rawget(REG, k) == nil then return BUILD(k) end",
+        "      elseif FUNC[k] and not funcs_built then FUNCS() return rawget(t, k) end",
+        "    end,",
+        "    __pairs = function(t)",
+        "      if not funcs_built then FUNCS() end",
+        "      for k in next, IN_FS do if rawget(REG, k) == nil then BUILD(k) end end",
+        "      return next, t, nil",
+        "    end,",
+        "  })",
+    ]
+    for mod, names in mods.items():
+        body = " ".join(f"if rawget(REG, {_lua_str(n)}) == nil then BUILD({_lua_str(n)}) end "
+                        f"T[{_lua_str(n)}] = MOD[{_lua_str(n)}]"
+                        for n in names)
+        out.append(f"  package.preload[{_lua_str(mod)}] = function() local T = {{}} {body} "
+                   f"_G[{_lua_str(mod)}] = T return T end")
+    # classes the run is known to need, built now (a spare state, made ahead of time)
+    out.append("  for name in (OPT.prebuild or ''):gmatch('[^,]+') do local _ = REG[name] end")
+    out.append("end")
     return "\n".join(out)
 
 
