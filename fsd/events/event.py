@@ -456,9 +456,10 @@ class Event:
         A channel event gets ~100 headers; row by row that is most of the cost of a call's
         events (issue 13), and each empty value (which deletes that name) scanned the event.
         On a fresh event whose rows are all plain (``str`` values, no ``[i]`` names, no
-        ``ARRAY::`` values, no ``_body``, no standard header's name) they are checked and
-        appended in a few C-level passes, the empty ones deleting what came before; the
-        standard headers stay unbuilt.  Anything else goes row by row."""
+        ``ARRAY::`` values, no ``_body``, no standard header's name) and whose names are
+        all different (any case) and new to the event, they are checked and appended in a
+        few C-level passes (an empty value then has nothing to delete); the standard
+        headers stay unbuilt.  Anything else goes row by row (:meth:`_add_rows`)."""
         rows = rows if rows.__class__ is list else list(rows)
         if self._pend is None or self._shared or self.unique_names or not rows:
             self._add_rows(rows)
@@ -472,25 +473,12 @@ class Event:
             self._add_rows(rows)
             return
         hl = self._hl
-        if "" not in values:
-            hl.extend(map(list, rows))
+        lowset = set(lows)
+        if len(lowset) != len(lows) or (hl and not lowset.isdisjoint(map(str.lower, map(_first, hl)))):
+            self._add_rows(rows)  # a name repeats: an empty value may delete an earlier row
             return
-        keep = [True] * len(rows)
-        i = -1
-        while True:
-            try:
-                i = values.index("", i + 1)
-            except ValueError:
-                break
-            keep[i] = False
-            low = lows[i]
-            if low in lows[:i]:
-                for j in range(i):
-                    if lows[j] == low:
-                        keep[j] = False
-            if hl and low in map(str.lower, map(_first, hl)):
-                hl[:] = [h for h in hl if h[0].lower() != low]
-        hl.extend(map(list, compress(rows, keep)))
+        # every name is new to the event: an empty value has nothing to delete
+        hl.extend(map(list, compress(rows, values)))
 
     def _add_rows(self, rows: Iterable[tuple[str, object]]) -> None:
         """add_headers row by row, keeping names in a set on a fresh event."""
