@@ -8,7 +8,9 @@ and time-stamp every packet fsd sends back.  Printed per level:
 * packet interval of what fsd sends, p50 / p99 / max (ms, over all streams), and the share
   of intervals over 30 ms;
 * packets fsd sent vs expected, packets it received, jitter-buffer underruns;
-* the clock's tick lateness p99 and work per tick, the poller's epoll calls per tick;
+* the clock's tick lateness p99, wall time per tick (work) and the clock thread's CPU per
+  tick (tkcpu: work well above it means the tick waited for the GIL or a core), the
+  poller's epoll calls per tick;
 * CPU of the fsd process per stream (% of one core), process CPU / wall / N.
 
 Run: ``python bench/bench_rtp.py [--secs 4] [--levels 10,50,100,200]``
@@ -130,6 +132,7 @@ def level(sw, n: int, secs: float) -> dict:
     wait_until(lambda: not sw.sessions, 30)
     return {"n": n, **res, "fsd_received": got, "underruns": under,
             "late_p99": cs["late_p99_ms"], "work_ms": cs["work_mean_ms"],
+            "tick_cpu_ms": cs.get("cpu_mean_ms", 0.0),
             "polls_per_tick": (poller.polls - polls0) / ticks,
             "cpu_per_stream": 100 * cpu / n}
 
@@ -149,16 +152,20 @@ def main() -> None:
     print(f"RTP streams (PCMU 20 ms, echo), {a.secs:.0f} s per level, "
           f"{os.cpu_count()} cores")
     print(f"{'N':>5} {'iv p50':>7} {'iv p99':>7} {'iv max':>7} {'>30ms':>6} {'rx/tx':>9} "
-          f"{'rx':>7} {'undr':>5} {'late99':>7} {'work':>6} {'poll/t':>6} {'cpu/st':>7}")
+          f"{'rx':>7} {'undr':>5} {'late99':>7} {'work':>6} {'tkcpu':>6} {'poll/t':>6} "
+          f"{'cpu/st':>7}")
     with tempfile.TemporaryDirectory() as base, running_switch(
             base, ["mod_commands", "mod_dptools", "mod_loopback"],
             switch_settings={"sessions-per-second": "5000", "max-sessions": "5000"}) as sw:
+        from fsd.gctune import tune_for_daemon
+
+        tune_for_daemon()  # what `fsd -nc` does once started (GC, GIL switch interval)
         for n in [int(x) for x in a.levels.split(",")]:
             r = level(sw, n, a.secs)
             print(f"{n:>5} {r['iv_p50']:>7.2f} {r['iv_p99']:>7.2f} {r['iv_max']:>7.1f} "
                   f"{100 * r['iv_over30']:>5.2f}% {r['received'] / max(1, r['sent']):>9.3f} "
                   f"{r['fsd_received']:>7} {r['underruns']:>5} {r['late_p99']:>7.2f} "
-                  f"{r['work_ms']:>6.2f} {r['polls_per_tick']:>6.2f} "
+                  f"{r['work_ms']:>6.2f} {r['tick_cpu_ms']:>6.2f} {r['polls_per_tick']:>6.2f} "
                   f"{r['cpu_per_stream']:>6.2f}%", flush=True)
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fsd.gctune import tune_for_daemon  # noqa: E402
 from fsd.media.clock import get_clock  # noqa: E402
 from fsd.testing import prepare_base, running_switch  # noqa: E402
 
@@ -231,6 +232,7 @@ def cps_main(a: argparse.Namespace) -> None:
         prepare(base, {"sessions-per-second": str(a.switch_sps), "max-sessions": "5000",
                        "loglevel": "warning"}, profile)
         with running_switch(base, MODULES) as sw:
+            tune_for_daemon()  # what `fsd -nc` does once started (GC, GIL switch interval)
             for i in range(a.runs):
                 f = run_cps(sw, base, a.cps, a.seconds)
                 print(f"run {i + 1}: offered {a.cps}/s x {a.seconds}s = {f['offered']}: answered "
@@ -425,6 +427,7 @@ def rtp_main(a: argparse.Namespace) -> None:
         prepare(base, {"sessions-per-second": "1000", "max-sessions": "5000",
                        "loglevel": "warning"}, {})
         with running_switch(base, MODULES) as sw:
+            tune_for_daemon()  # what `fsd -nc` does once started (GC, GIL switch interval)
             for i in range(a.runs):
                 f = run_rtp(sw, base, a.rtp, a.seconds)
                 print(f"run {i + 1}: {f['established']}/{f['n']} calls established, "

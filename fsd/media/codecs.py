@@ -5,11 +5,25 @@ tables built once at import: encoding indexes a 65536-entry table with the frame
 uint16, decoding indexes a 256-entry table.  That is one vectorised gather per frame and no
 per-sample Python.  The tables follow ITU-T G.711 exactly as the classic Sun reference code
 (and the stdlib ``audioop``) compute it; tests compare all 65536 inputs against audioop.
+
+Where ``audioop`` is importable (the stdlib up to Python 3.12, the audioop-lts package from
+3.13) PCMU/PCMA go through it instead: bit-identical, and 2-10x cheaper per 20 ms frame
+than the gather (1.5 µs -> 0.2-0.7 µs), which counts when the media clock encodes and
+decodes a frame for each of 500 calls every tick.  The tables stay as the fallback.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+try:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.11/3.12 announce removal
+        import audioop as _audioop
+except ImportError:  # pragma: no cover - Python >= 3.13 without audioop-lts
+    _audioop = None
 
 __all__ = [
     "CODECS",
@@ -86,24 +100,56 @@ def _as_int16(frame: np.ndarray | bytes) -> np.ndarray:
     return np.asarray(frame, dtype=np.int16)
 
 
-def ulaw_encode(frame: np.ndarray | bytes) -> bytes:
+def table_ulaw_encode(frame: np.ndarray | bytes) -> bytes:
     """Linear int16 samples -> PCMU bytes."""
     return _ULAW_ENC[_as_int16(frame).view(np.uint16)].tobytes()
 
 
-def ulaw_decode(data: bytes) -> np.ndarray:
+def table_ulaw_decode(data: bytes) -> np.ndarray:
     """PCMU bytes -> linear int16 samples."""
     return _ULAW_DEC[np.frombuffer(data, dtype=np.uint8)]
 
 
-def alaw_encode(frame: np.ndarray | bytes) -> bytes:
+def table_alaw_encode(frame: np.ndarray | bytes) -> bytes:
     """Linear int16 samples -> PCMA bytes."""
     return _ALAW_ENC[_as_int16(frame).view(np.uint16)].tobytes()
 
 
-def alaw_decode(data: bytes) -> np.ndarray:
+def table_alaw_decode(data: bytes) -> np.ndarray:
     """PCMA bytes -> linear int16 samples."""
     return _ALAW_DEC[np.frombuffer(data, dtype=np.uint8)]
+
+
+def _native_encoder(lin2x):
+    def encode(frame: np.ndarray | bytes) -> bytes:
+        if not (isinstance(frame, np.ndarray) and frame.dtype == np.int16
+                and frame.flags.c_contiguous):
+            frame = np.ascontiguousarray(_as_int16(frame))
+        return lin2x(frame, 2)
+
+    return encode
+
+
+def _native_decoder(x2lin):
+    def decode(data: bytes) -> np.ndarray:
+        # bytearray: a writable array, as the table's gather gives
+        return np.frombuffer(bytearray(x2lin(data, 2)), dtype=np.int16)
+
+    return decode
+
+
+if _audioop is not None:
+    ulaw_encode = _native_encoder(_audioop.lin2ulaw)
+    ulaw_decode = _native_decoder(_audioop.ulaw2lin)
+    alaw_encode = _native_encoder(_audioop.lin2alaw)
+    alaw_decode = _native_decoder(_audioop.alaw2lin)
+else:  # pragma: no cover
+    ulaw_encode, ulaw_decode = table_ulaw_encode, table_ulaw_decode
+    alaw_encode, alaw_decode = table_alaw_encode, table_alaw_decode
+ulaw_encode.__doc__ = "Linear int16 samples -> PCMU bytes."
+ulaw_decode.__doc__ = "PCMU bytes -> linear int16 samples."
+alaw_encode.__doc__ = "Linear int16 samples -> PCMA bytes."
+alaw_decode.__doc__ = "PCMA bytes -> linear int16 samples."
 
 
 def l16_encode(frame: np.ndarray | bytes) -> bytes:

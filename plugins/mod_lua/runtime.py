@@ -53,6 +53,10 @@ def _lua_symbols_global() -> None:
 _lua_symbols_global()
 #: instructions between two checks of the kill flag (about a millisecond of pure Lua)
 HOOK_COUNT = 100_000
+#: the most matcher steps one C string.find/match/gmatch/gsub call may take; beyond it the
+#: pure-Lua matcher (interruptible) runs instead (guard.lua explains the estimate;
+#: bench/bench_lua_patterns.py measures it: about 10-30 ms of C at most)
+PATTERN_BUDGET = 10_000_000
 
 
 def _deny(obj: Any, name: Any, *rest: Any) -> Any:
@@ -89,12 +93,21 @@ def bootstrap_source() -> str:
         compat = f.read()
     with open(os.path.join(_HERE, "sandbox.lua"), encoding="utf-8") as f:
         sandbox = f.read()
+    with open(os.path.join(_HERE, "pattern.lua"), encoding="utf-8") as f:
+        pattern = f.read()
+    with open(os.path.join(_HERE, "guard.lua"), encoding="utf-8") as f:
+        guard = f.read()
     classes, funcs, consts = bindings.registry()
     from .bindings.spec import generate_lua
 
     gen = generate_lua(classes, funcs)
     gen += "\n" + "\n".join(f"FS[{k!r}] = {v!r}" for k, v in consts.items())
-    return _WRAPPER % ("do\n" + compat + "\nend\n" + sandbox.replace("--@@BINDINGS@@", gen))
+    # pattern.lua and guard.lua are chunks of their own (their locals stay theirs); the
+    # string functions are patched before the sandbox or any script runs
+    strings = (f"(function(...)\n{guard}\nend)((function(...)\n{pattern}\nend)(), string, "
+               f"{PATTERN_BUDGET})\n")
+    return _WRAPPER % ("do\n" + compat + "\nend\n" + strings
+                       + sandbox.replace("--@@BINDINGS@@", gen))
 
 
 def _compile(t: Any, src: str, name: bytes) -> bytes:

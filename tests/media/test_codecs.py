@@ -52,3 +52,28 @@ def test_codec_lookup_and_errors():
         get_codec("G729")
     with pytest.raises(MediaError, match="8000"):
         get_codec("PCMA", 16000)
+
+
+def test_the_lookup_tables_match_audioop_too():
+    """The numpy tables are the fallback where audioop is missing: kept exact."""
+    from fsd.media.codecs import (
+        table_alaw_decode,
+        table_alaw_encode,
+        table_ulaw_decode,
+        table_ulaw_encode,
+    )
+
+    assert table_ulaw_encode(ALL) == audioop.lin2ulaw(ALL.tobytes(), 2)
+    assert table_alaw_encode(ALL) == audioop.lin2alaw(ALL.tobytes(), 2)
+    codes = bytes(range(256))
+    assert table_ulaw_decode(codes).tobytes() == audioop.ulaw2lin(codes, 2)
+    assert table_alaw_decode(codes).tobytes() == audioop.alaw2lin(codes, 2)
+
+
+def test_encoders_take_slices_and_bytes_and_decoders_give_writable_frames():
+    frame = ALL[1::3][:160]  # not contiguous
+    assert ulaw_encode(frame) == audioop.lin2ulaw(frame.tobytes(), 2)
+    assert alaw_encode(frame.tobytes()) == audioop.lin2alaw(frame.tobytes(), 2)
+    out = ulaw_decode(bytes(range(160)))
+    out[0] = 1  # frames are modified in place downstream (mixers)
+    assert out.dtype == np.int16 and len(out) == 160
