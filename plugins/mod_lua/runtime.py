@@ -87,14 +87,38 @@ end)(F, OPT)
 """
 
 
+#: The matcher module guard.lua receives: a table that loads pattern.lua (its compiled
+#: chunk, F["@class"]("@pattern")) the first time guard.lua reads a field.  The chunk runs
+#: in an environment holding copies of the string and table libraries and the base
+#: functions taken when the state was made, so it sees what it would have seen when it
+#: ran at start (tests/mod_lua/test_lazy_classes.py checks the names it uses are there).
+_LAZY_PATTERN = """(function()
+  local env, copy = {}, function(t) local c = {} for k, v in pairs(t) do c[k] = v end return c end
+  for _, k in ipairs({"type", "error", "tostring", "tonumber", "pcall", "select", "pairs",
+                      "ipairs", "next", "rawget", "rawset", "setmetatable", "getmetatable"}) do
+    env[k] = _G[k]
+  end
+  env.string, env.table, env.math = copy(string), copy(table), copy(math)
+  local load, setmetatable, rawset, pairs, code = load, setmetatable, rawset, pairs, F["@class"]
+  return setmetatable({}, {__index = function(t, k)
+    local M = load(code("@pattern"), "=fsd_bootstrap", "b", env)()
+    setmetatable(t, nil)
+    for name, v in pairs(M) do rawset(t, name, v) end
+    return M[k]
+  end})
+end)()"""
+#: names :data:`_LAZY_PATTERN` gives pattern.lua
+PATTERN_ENV = ("type", "error", "tostring", "tonumber", "pcall", "select", "pairs", "ipairs",
+               "next", "rawget", "rawset", "setmetatable", "getmetatable", "string", "table",
+               "math")
+
+
 def bootstrap_source() -> str:
     """The complete bootstrap chunk (compat layer + sandbox + generated bindings)."""
     with open(os.path.join(_HERE, "compat.lua"), encoding="utf-8") as f:
         compat = f.read()
     with open(os.path.join(_HERE, "sandbox.lua"), encoding="utf-8") as f:
         sandbox = f.read()
-    with open(os.path.join(_HERE, "pattern.lua"), encoding="utf-8") as f:
-        pattern = f.read()
     with open(os.path.join(_HERE, "guard.lua"), encoding="utf-8") as f:
         guard = f.read()
     classes, funcs, consts = bindings.registry()
@@ -102,10 +126,11 @@ def bootstrap_source() -> str:
 
     gen = generate_lua(classes, funcs)
     gen += "\n" + "\n".join(f"FS[{k!r}] = {v!r}" for k, v in consts.items())
-    # pattern.lua and guard.lua are chunks of their own (their locals stay theirs); the
-    # string functions are patched before the sandbox or any script runs
-    strings = (f"(function(...)\n{guard}\nend)((function(...)\n{pattern}\nend)(), string, "
-               f"{PATTERN_BUDGET})\n")
+    # guard.lua is a chunk of its own (its locals stay its own); the string functions are
+    # patched before the sandbox or any script runs.  The pure-Lua matcher it falls back
+    # to (pattern.lua, more than half of the bootstrap) is loaded on first use only
+    # (_LAZY_PATTERN), with the library functions as they were here, before any script.
+    strings = (f"(function(...)\n{guard}\nend)({_LAZY_PATTERN}, string, {PATTERN_BUDGET})\n")
     return _WRAPPER % ("do\n" + compat + "\nend\n" + strings
                        + sandbox.replace("--@@BINDINGS@@", gen))
 
@@ -131,6 +156,8 @@ def class_chunks() -> dict[str, bytes]:
     out = {c.name: _compile(t, generate_class(c, classes), f"fsd_class_{c.name}".encode())
            for c in classes}
     out["@funcs"] = _compile(t, generate_funcs(funcs, classes), b"fsd_funcs")
+    with open(os.path.join(_HERE, "pattern.lua"), encoding="utf-8") as f:
+        out["@pattern"] = _compile(t, f.read(), b"fsd_pattern")
     return out
 
 
