@@ -72,7 +72,7 @@ _BOOT: tuple[bytes, dict[str, Any]] | None = None
 #: first use from one Python lookup function instead of converting every entry (~150) into
 #: each new state, and ``OPT`` is made from plain arguments (cheaper than ``table_from``);
 #: the rest of the chunk (compat layer and sandbox.lua) runs as before.
-_WRAPPER = """local GET, ctx, check, killed, describe, log, count, path, cpath, prebuild = ...
+_WRAPPER = """local GET, CLASS, BIND, ctx, check, killed, describe, log, count, path, cpath, prebuild = ...
 local OPT = {ctx = ctx, check = check, killed = killed, describe = describe, log = log,
              count = count, path = path, cpath = cpath, prebuild = prebuild}
 local rawset = rawset
@@ -81,9 +81,28 @@ local F = setmetatable({}, {__index = function(t, k)
   if v ~= nil then rawset(t, k, v) end
   return v
 end})
-return (function(...)
+rawset(F, "@class", CLASS)
+rawset(F, "@bind", BIND)
+local EXPORT = (function(...)
 %s
 end)(F, OPT)
+-- a run's globals (name, class or false for a plain value, value; ...) and its code in one
+-- call from Python: each call into the state releases and retakes the GIL, a wait
+-- whenever another thread (the spare builder) holds it
+local wrap, set_global, run_code, select = EXPORT.wrap, EXPORT.set_global, EXPORT.run_code, select
+local function set_many(...)
+  for i = 1, select("#", ...), 3 do
+    local name, cls, v = select(i, ...)
+    if cls then v = wrap(cls, v) end
+    set_global(name, v)
+  end
+end
+EXPORT.set_many = set_many
+function EXPORT.start(code, chunkname, ...)
+  set_many(...)
+  return run_code(code, chunkname)
+end
+return EXPORT
 """
 
 
@@ -161,6 +180,19 @@ def class_chunks() -> dict[str, bytes]:
     return out
 
 
+def _class_fetcher(chunks: dict[str, bytes],
+                   table: dict[str, Any]) -> Callable[[str], tuple | None]:
+    """``F["@class"]``: a chunk's name -> ``(bytecode, key, function, key, function...)``,
+    the class's own entries of ``F`` (``"<Name>.*"``, ``"fs.*"`` for the module functions),
+    so that building a class is one call into Python (each call from Lua into Python
+    waits for the GIL: a spare state built while requests run paid that for every entry)."""
+    out: dict[str, tuple] = {}
+    for name, code in chunks.items():
+        prefix = "fs." if name == "@funcs" else name + "."
+        out[name] = (code, *[x for k, v in table.items() if k.startswith(prefix) for x in (k, v)])
+    return out.get
+
+
 def _bootstrap() -> tuple[bytes, dict[str, Any]]:
     """Compile the bootstrap once (after every binding class has registered)."""
     global _BOOT
@@ -174,7 +206,7 @@ def _bootstrap() -> tuple[bytes, dict[str, Any]]:
                 code = _compile(t, src, b"=fsd_bootstrap")
                 classes, funcs, _ = bindings.registry()
                 table = python_table(classes, funcs)
-                table["@class"] = class_chunks().get
+                table["@class"] = _class_fetcher(class_chunks(), table)
                 _BOOT = (code, table)
     return _BOOT
 
@@ -293,8 +325,9 @@ class LuaState:
         if isinstance(boot, tuple):
             raise RuntimeError(f"mod_lua bootstrap failed to load: {boot[1]}")
         host = ctx.host
-        self.export = boot(pytable.get, ctx, ctx.check, ctx.killed, _describe, ctx.log,
-                           HOOK_COUNT, host.package_path, host.package_cpath, prebuild)
+        self.export = boot(pytable.get, pytable["@class"], pytable["@bind"], ctx, ctx.check,
+                           ctx.killed, _describe, ctx.log, HOOK_COUNT, host.package_path,
+                           host.package_cpath, prebuild)
         ctx.export = self.export
 
     def wrap(self, cls: str, obj: Any) -> Any:
@@ -381,15 +414,21 @@ def run(
     try:
         if state is None:
             state = LuaState(ctx)
+        flat: list[Any] = []
         for name, (cls, obj) in (objects or {}).items():
             cls, bound = bindings.adopt(ctx, cls, obj)
-            state.set_global(name, state.wrap(cls, bound))
+            flat += (name, cls, bound)
         for name, v in (values or {}).items():
-            state.set_global(name, v)
+            flat += (name, False, v)
+        if spec.inline and not tables:
+            res = state.export.start(spec.code, "line", *flat)  # one call into the state
+        elif flat:
+            state.export.set_many(*flat)
         for name, v in (tables or {}).items():
             state.set_global(name, ctx.table(v))
         if spec.inline:
-            res = state.export.run_code(spec.code, "line")
+            if tables:
+                res = state.export.run_code(spec.code, "line")
         else:
             argv = {0: spec.name}
             for i, a in enumerate(spec.args, start=1):
