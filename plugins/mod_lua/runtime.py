@@ -55,8 +55,8 @@ _lua_symbols_global()
 HOOK_COUNT = 100_000
 #: the most matcher steps one C string.find/match/gmatch/gsub call may take; beyond it the
 #: pure-Lua matcher (interruptible) runs instead (guard.lua explains the estimate;
-#: bench/bench_lua_patterns.py measures it: about 10-30 ms of C at most)
-PATTERN_BUDGET = 10_000_000
+#: bench/bench_lua_patterns.py measures the slowest C call it lets through: ~110 ms)
+PATTERN_BUDGET = 100_000_000
 
 
 def _deny(obj: Any, name: Any, *rest: Any) -> Any:
@@ -93,8 +93,6 @@ def bootstrap_source() -> str:
         compat = f.read()
     with open(os.path.join(_HERE, "sandbox.lua"), encoding="utf-8") as f:
         sandbox = f.read()
-    with open(os.path.join(_HERE, "pattern.lua"), encoding="utf-8") as f:
-        pattern = f.read()
     with open(os.path.join(_HERE, "guard.lua"), encoding="utf-8") as f:
         guard = f.read()
     classes, funcs, consts = bindings.registry()
@@ -102,10 +100,13 @@ def bootstrap_source() -> str:
 
     gen = generate_lua(classes, funcs)
     gen += "\n" + "\n".join(f"FS[{k!r}] = {v!r}" for k, v in consts.items())
-    # pattern.lua and guard.lua are chunks of their own (their locals stay theirs); the
-    # string functions are patched before the sandbox or any script runs
-    strings = (f"(function(...)\n{guard}\nend)((function(...)\n{pattern}\nend)(), string, "
-               f"{PATTERN_BUDGET})\n")
+    # guard.lua is a chunk of its own (its locals stay its own) that patches the string
+    # functions before the sandbox or any script runs; pattern.lua's bytecode comes from
+    # F["@pattern"] the first time a state needs the pure-Lua matcher
+    strings = (f";(function(F)\n  local load, code = load, F['@pattern']\n"
+               f"  local function loadp(B) return load(code(), '=fsd_bootstrap', 'b')(B) end\n"
+               f"  ;(function(...)\n{guard}\nend)(loadp, string, {PATTERN_BUDGET})\n"
+               f"end)(...)\n")
     return _WRAPPER % ("do\n" + compat + "\nend\n" + strings
                        + sandbox.replace("--@@BINDINGS@@", gen))
 
@@ -148,6 +149,9 @@ def _bootstrap() -> tuple[bytes, dict[str, Any]]:
                 classes, funcs, _ = bindings.registry()
                 table = python_table(classes, funcs)
                 table["@class"] = class_chunks().get
+                with open(os.path.join(_HERE, "pattern.lua"), encoding="utf-8") as f:
+                    pattern = _compile(t, f.read(), b"=fsd_pattern")
+                table["@pattern"] = lambda: pattern
                 _BOOT = (code, table)
     return _BOOT
 
