@@ -118,9 +118,8 @@ def bench_budget() -> None:
     lua = lua53.LuaRuntime()
     lp = lua.execute(PATTERN_LUA.read_text())
     s_tbl = lua.execute("local t = {} for k, v in pairs(string) do t[k] = v end return t")
-    loader = lua.execute("return function(lp) return function() return lp end end")(lp)
     guard = lua.execute(f"return function(...) {GUARD_LUA.read_text()} end")(
-        loader, s_tbl, runtime.PATTERN_BUDGET)
+        lp, s_tbl, runtime.PATTERN_BUDGET)
     find = lua.globals().string.find
     print(f"3. budget {runtime.PATTERN_BUDGET:.0e} steps: the slowest C call it lets through")
     for pat, ch in BUDGET_CASES:

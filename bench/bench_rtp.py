@@ -157,6 +157,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as base, running_switch(
             base, ["mod_commands", "mod_dptools", "mod_loopback"],
             switch_settings={"sessions-per-second": "5000", "max-sessions": "5000"}) as sw:
+        from fsd.gctune import tune_for_daemon
+
+        tune_for_daemon()  # what `fsd -nc` does once started (GC, GIL switch interval)
         for n in [int(x) for x in a.levels.split(",")]:
             r = level(sw, n, a.secs)
             print(f"{n:>5} {r['iv_p50']:>7.2f} {r['iv_p99']:>7.2f} {r['iv_max']:>7.1f} "

@@ -16,6 +16,10 @@ every packet fsd sends is time-stamped outside fsd and SIPp.  Printed: per-strea
 interval p99 (median and worst stream, and pooled), sequence gaps, dropped calls, CPU per
 call, memory per established call (RSS delta / calls).
 
+The switch runs as ``fsd -nc`` would run it: the daemon's runtime tuning
+(``fsd.gctune.tune_for_daemon``) and its media clock at realtime priority, FreeSWITCH's
+default too (``--priority normal`` is ``fsd -np``; the figure says which it got).
+
 Every run first samples the machine for 2 s without fsd or SIPp (``machine busy``: what
 the other processes use, the "idle baseline") and prints the load average, since figures
 on a shared 2-core machine depend on it.
@@ -39,7 +43,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fsd.media.clock import get_clock  # noqa: E402
+from fsd.gctune import tune_for_daemon  # noqa: E402
+from fsd.media.clock import get_clock, set_priority  # noqa: E402
 from fsd.testing import prepare_base, running_switch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,6 +236,8 @@ def cps_main(a: argparse.Namespace) -> None:
         prepare(base, {"sessions-per-second": str(a.switch_sps), "max-sessions": "5000",
                        "loglevel": "warning"}, profile)
         with running_switch(base, MODULES) as sw:
+            tune_for_daemon()  # what `fsd -nc` does once started (GC, GIL switch interval)
+            set_priority(a.priority)  # fsd -nc's default is realtime (FreeSWITCH's too)
             for i in range(a.runs):
                 f = run_cps(sw, base, a.cps, a.seconds)
                 print(f"run {i + 1}: offered {a.cps}/s x {a.seconds}s = {f['offered']}: answered "
@@ -415,7 +422,7 @@ def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
             "kb_per_call": (rss1 - rss0) / max(1, established),
             "clock_late_p99": cst.get("late_p99_ms", 0.0), "clock_work": cst.get("work_mean_ms", 0.0),
             "clock_cpu": cst.get("cpu_mean_ms", 0.0),
-            "clock_overruns": cst.get("overruns", 0)}
+            "clock_overruns": cst.get("overruns", 0), "clock_priority": cst.get("priority")}
 
 
 def rtp_main(a: argparse.Namespace) -> None:
@@ -425,6 +432,8 @@ def rtp_main(a: argparse.Namespace) -> None:
         prepare(base, {"sessions-per-second": "1000", "max-sessions": "5000",
                        "loglevel": "warning"}, {})
         with running_switch(base, MODULES) as sw:
+            tune_for_daemon()  # what `fsd -nc` does once started (GC, GIL switch interval)
+            set_priority(a.priority)  # fsd -nc's default is realtime (FreeSWITCH's too)
             for i in range(a.runs):
                 f = run_rtp(sw, base, a.rtp, a.seconds)
                 print(f"run {i + 1}: {f['established']}/{f['n']} calls established, "
@@ -439,7 +448,8 @@ def rtp_main(a: argparse.Namespace) -> None:
                       f"{f['rx_cpu']:.2f}, others {f['others_cpu']:.2f}; memory {f['kb_per_call']:.0f} KB per "
                       f"established call; media clock: tick work mean {f['clock_work']:.2f} ms "
                       f"(its CPU {f['clock_cpu']:.2f} ms), "
-                      f"lateness p99 {f['clock_late_p99']:.2f} ms, overruns {f['clock_overruns']}",
+                      f"lateness p99 {f['clock_late_p99']:.2f} ms, overruns {f['clock_overruns']}, "
+                      f"priority {f['clock_priority']}",
                       flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -451,6 +461,9 @@ def main() -> None:
     ap.add_argument("--rtp", type=int, default=0, help="concurrent RTP calls")
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--priority", default="realtime", choices=["realtime", "normal"],
+                    help="the media clock's priority (fsd -nc: realtime, as FreeSWITCH; "
+                         "normal is fsd -np)")
     ap.add_argument("--switch-sps", type=int, default=1000,
                     help="the switch's sessions-per-second (default high: measure fsd)")
     ap.add_argument("--profile-sps", type=int, default=0,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, fields, replace
+from operator import attrgetter
 from typing import Any
+
+from fsd.events.event import add_rows
 
 #: Profile field → Caller-* header suffix, in FreeSWITCH's event order.
 _HEADER_ORDER = [
@@ -131,13 +134,29 @@ class CallerProfile:
 
     def add_headers(self, event: Any, prefix: str = "Caller") -> None:
         """Add ``<prefix>-*`` headers in FreeSWITCH's order (set_header keeps them unique)."""
-        for field_name, suffix in _HEADER_ORDER:
-            value = getattr(self, field_name)
-            if field_name in _ONLY_WHEN_SET and not value:
-                continue
-            if field_name in ("orig_caller_id_name", "orig_caller_id_number") and not self.caller_id_number:
-                continue
-            event.add_header(f"{prefix}-{suffix}", str(value))
+        add_rows(event, self.header_rows(prefix))
+
+    def header_rows(self, prefix: str = "Caller") -> list[tuple[str, str]]:
+        """The ``(name, value)`` rows :meth:`add_headers` adds, in order (every channel
+        event carries one or two sets of them: the fields are read in one C-level pass)."""
+        names = _ROW_NAMES.get(prefix)
+        if names is None:
+            names = [f"{prefix}-{suffix}" for _, suffix in _HEADER_ORDER]
+            if len(_ROW_NAMES) < 64:
+                _ROW_NAMES[prefix] = names
+        raw = _ROW_VALUES(self)
+        rows = list(zip(names, map(str, raw), strict=True))
+        drop = [i for i in _ONLY_WHEN_SET_AT if not raw[i]]
+        if not self.caller_id_number:
+            drop += _ORIG_AT
+        for i in sorted(set(drop), reverse=True):
+            del rows[i]
+        return rows
 
 
 _FIELD_NAMES = {f.name for f in fields(CallerProfile)}
+_ROW_VALUES = attrgetter(*(f for f, _ in _HEADER_ORDER))
+_ONLY_WHEN_SET_AT = [i for i, (f, _) in enumerate(_HEADER_ORDER) if f in _ONLY_WHEN_SET]
+_ORIG_AT = [i for i, (f, _) in enumerate(_HEADER_ORDER)
+            if f in ("orig_caller_id_name", "orig_caller_id_number")]
+_ROW_NAMES: dict[str, list[str]] = {}  # prefix -> header names

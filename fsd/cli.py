@@ -39,12 +39,19 @@ FreeSWITCH-compatible options:
   -recordings DIR  -storage DIR  -temp DIR
                      override one directory
   -loglevel LEVEL    console log level (console alert crit err warning notice info debug)
-Accepted and ignored for compatibility: -nonat -nonatmap -nocal -nort -rp -lp -np -nosql
-  -heavy-timer -reincarnate -reincarnate-reexec -hp -vg -core -u USER -g GROUP
+  -rp / -hp          media clock threads at realtime priority (the default, as FreeSWITCH;
+                     falls back to normal with a warning where not permitted)
+  -np                media clock threads at normal priority
+  -lp                media clock threads at low priority
+Accepted and ignored for compatibility: -nonat -nonatmap -nocal -nort -nosql
+  -heavy-timer -reincarnate -reincarnate-reexec -vg -core -u USER -g GROUP
 """
 
-_IGNORED = {"-nonat", "-nonatmap", "-nocal", "-nort", "-rp", "-lp", "-np", "-nosql",
-            "-heavy-timer", "-reincarnate", "-reincarnate-reexec", "-hp", "-vg", "-core"}
+_IGNORED = {"-nonat", "-nonatmap", "-nocal", "-nort", "-nosql",
+            "-heavy-timer", "-reincarnate", "-reincarnate-reexec", "-vg", "-core"}
+#: FreeSWITCH's priority flags -> the media clock's priority (fsd.media.clock.set_priority).
+#: FreeSWITCH's -hp also means realtime; without a flag it asks for realtime too.
+_PRIORITY_FLAGS = {"-rp": "realtime", "-hp": "realtime", "-np": "normal", "-lp": "low"}
 _IGNORED_WITH_VALUE = {"-u", "-g", "-cfgname", "-mod", "-htdocs", "-certs", "-cache"}
 
 
@@ -55,6 +62,7 @@ class Options:
     overrides: dict[str, str] = field(default_factory=dict)
     loglevel: str | None = None
     ready_fd: int | None = None
+    priority: str = "realtime"  # the media clock's (see _PRIORITY_FLAGS)
 
 
 class UsageError(Exception):
@@ -88,6 +96,8 @@ def parse_args(argv: list[str]) -> Options:
             opts.loglevel = _value(it, arg)
         elif a.lstrip("-") in DIR_NAMES:
             opts.overrides[a.lstrip("-")] = _value(it, arg)
+        elif a in _PRIORITY_FLAGS:
+            opts.priority = _PRIORITY_FLAGS[a]
         elif a in _IGNORED:
             continue
         elif a in _IGNORED_WITH_VALUE:
@@ -253,6 +263,9 @@ def run_switch(opts: Options, dirs: Dirs, console: bool) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    from fsd.media.clock import set_priority
+
+    set_priority(opts.priority)  # before any clock thread starts (modules start them)
     try:
         switch.start()
     except StartupError as e:

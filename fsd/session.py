@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-import uuid as uuidlib
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from fsd.session_data import ChannelData
 from fsd.session_queues import SessionQueues
 from fsd.states import CALLSTATES, CS, STATE_NUM, STATES, TEARDOWN, WAITING_STATES, ChannelState  # noqa: F401
 from fsd.truth import is_true
+from fsd.uuids import uuid4_str
 
 if TYPE_CHECKING:  # pragma: no cover
     from fsd.switch import Switch
@@ -61,7 +61,7 @@ class Session(ChannelData, SessionQueues):
                  variables: dict[str, str] | None = None, uuid: str | None = None,
                  endpoint_name: str = "") -> None:
         self.switch = switch
-        self.uuid = uuid or str(uuidlib.uuid4())
+        self.uuid = uuid or uuid4_str()
         self.name = name
         self.direction = direction
         self.endpoint_name = endpoint_name
@@ -654,7 +654,7 @@ class Session(ChannelData, SessionQueues):
         data = data or ""
         if expand and not self.var_true("app_disable_expand_variables"):
             data = self.expand(data)
-        app_uuid = self.variables.get("app_uuid") or str(uuidlib.uuid4())
+        app_uuid = self.variables.get("app_uuid") or uuid4_str()
         with self.app_lock:
             self.current_app = app.name
             self.set_variable("current_application", app.name)

@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 from fsd.events import Event
+from fsd.events.event import add_rows
 from fsd.states import CS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,41 +37,52 @@ class ChannelData:
         return "ringing"
 
     def basic_event_data(self, ev: Event) -> None:
-        ev.add_header("Channel-State", self.running_state)
-        ev.add_header("Channel-Call-State", self.callstate)
-        ev.add_header("Channel-State-Number", str(self.state.number))
-        ev.add_header("Channel-Name", self.name)
-        ev.add_header("Unique-ID", self.uuid)
-        ev.add_header("Call-Direction", self.direction)
-        ev.add_header("Presence-Call-Direction", self.direction)
-        ev.add_header("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false")
+        add_rows(ev, self.basic_rows())
+
+    def basic_rows(self) -> list[tuple[str, str]]:
+        """The rows :meth:`basic_event_data` adds, in order."""
+        rows = [
+            ("Channel-State", str(self.running_state)),
+            ("Channel-Call-State", self.callstate),
+            ("Channel-State-Number", str(self.state.number)),
+            ("Channel-Name", self.name),
+            ("Unique-ID", self.uuid),
+            ("Call-Direction", self.direction),
+            ("Presence-Call-Direction", self.direction),
+            ("Channel-HIT-Dialplan", "true" if self.hit_dialplan else "false"),
+        ]
         if self.variables.get("presence_id"):
-            ev.add_header("Channel-Presence-ID", self.variables["presence_id"])
-        ev.add_header("Channel-Call-UUID", self.variables.get("call_uuid", self.uuid))
-        ev.add_header("Answer-State", self.answer_state())
+            rows.append(("Channel-Presence-ID", self.variables["presence_id"]))
+        rows.append(("Channel-Call-UUID", self.variables.get("call_uuid", self.uuid)))
+        rows.append(("Answer-State", self.answer_state()))
         if self.hangup_cause:
-            ev.add_header("Hangup-Cause", self.hangup_cause)
+            rows.append(("Hangup-Cause", self.hangup_cause))
         codec = getattr(self.media, "codec_name", None) or "L16"
         rate = str(getattr(self.media, "rate", 8000))
-        ev.add_header("Channel-Read-Codec-Name", codec)
-        ev.add_header("Channel-Read-Codec-Rate", rate)
-        ev.add_header("Channel-Read-Codec-Bit-Rate", str(int(rate) * 16 if codec == "L16" else 64000))
-        ev.add_header("Channel-Write-Codec-Name", codec)
-        ev.add_header("Channel-Write-Codec-Rate", rate)
-        ev.add_header("Channel-Write-Codec-Bit-Rate", str(int(rate) * 16 if codec == "L16" else 64000))
+        bit_rate = str(int(rate) * 16 if codec == "L16" else 64000)
+        rows += [
+            ("Channel-Read-Codec-Name", codec),
+            ("Channel-Read-Codec-Rate", rate),
+            ("Channel-Read-Codec-Bit-Rate", bit_rate),
+            ("Channel-Write-Codec-Name", codec),
+            ("Channel-Write-Codec-Rate", rate),
+            ("Channel-Write-Codec-Bit-Rate", bit_rate),
+        ]
+        return rows
 
     def event_data(self, ev: Event, prefix: str = "Caller") -> None:
-        """switch_channel_event_set_data: basic data, caller profile, other leg, variables."""
-        self.basic_event_data(ev)
-        self.caller_profile.add_headers(ev, prefix)
+        """switch_channel_event_set_data: basic data, caller profile, other leg, variables
+        (added in one go: Event.add_headers)."""
+        rows = self.basic_rows()
+        rows += self.caller_profile.header_rows(prefix)
         other = self.originatee_profile or self.originator_profile
         if other is not None:
-            ev.add_header("Other-Type", "originatee" if self.originatee_profile else "originator")
-            other.add_headers(ev, "Other-Leg")
+            rows.append(("Other-Type", "originatee" if self.originatee_profile else "originator"))
+            rows += other.header_rows("Other-Leg")
         with self.lock:
             items = list(self.variables.items())
-        for k, v in items:
-            ev.add_header(f"variable_{k}", v)
+        rows += [(f"variable_{k}", v) for k, v in items]
+        add_rows(ev, rows)
 
     def caller_profile_headers(self, ev: Event, prefix: str = "Channel") -> None:
         self.caller_profile.add_headers(ev, prefix)

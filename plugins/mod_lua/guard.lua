@@ -2,9 +2,9 @@
 -- short, the pure-Lua matcher (pattern.lua) otherwise, so that no single C call can hold a
 -- script beyond the reach of the kill hook (lua_kill, cpu-limit, fsd -stop).
 --
--- Called with (LOADP, S, BUDGET): a function loading the matcher module (pattern.lua, built
--- into a state only when first needed: most scripts never need it), the string table to
--- patch, and the most matcher steps one C call may take.  Returns internals for the tests.
+-- Called with (LP, S, BUDGET): the matcher module (pattern.lua; runtime.py passes a table
+-- that loads it into the state on first use), the string table to patch, and the most
+-- matcher steps one C call may take.  Returns internals for the tests.
 --
 -- The estimate.  The C matcher backtracks only at quantified items: `x*`, `x+`, `x-` try
 -- at most (run of x from there) + 1 positions, `x?` two.  For each start position the work
@@ -24,26 +24,13 @@
 -- quantified classes (a megabyte of words with `%s+` or `(%w+)=(%w+)` stays in C).  Only
 -- the rest takes the pure-Lua path: 6-70x slower (docs/lua.md), but it can be stopped.
 
-local LOADP, S, BUDGET = ...
+local LP, S, BUDGET = ...
 
 local type, tonumber, math_type, math_tointeger = type, tonumber, math.type, math.tointeger
 local byte, sub, max = string.byte, string.sub, math.max
 local pack, unpack, pcall, error = table.pack, table.unpack, pcall, error
 local debug_getinfo = debug.getinfo
 local c_find, c_match, c_gmatch, c_gsub, c_rep = S.find, S.match, S.gmatch, S.gsub, S.rep
-
--- what pattern.lua uses, as it is now (before the string table is patched, before a script
--- could replace a global)
-local C_STRING = {}
-for k, v in pairs(S) do C_STRING[k] = v end
-local BASE = {pcall = pcall, error = error, type = type, tostring = tostring,
-              setmetatable = setmetatable, getmetatable = getmetatable,
-              concat = table.concat, unpack = table.unpack, string = C_STRING}
-local LP_
-local function LP()
-  if not LP_ then LP_ = LOADP(BASE) end
-  return LP_
-end
 
 local PCT, LBR, RBR, CARET = byte("%"), byte("["), byte("]"), byte("^")
 local LPAR, RPAR, DOLLAR = byte("("), byte(")"), byte("$")
@@ -190,7 +177,7 @@ end
 -- step of this Lua loop, so the loop itself can be stopped)
 local function longest_run(s, text)
   if text == "." then return #s end
-  local pat = LP().run_text(text) .. "+"
+  local pat = LP.run_text(text) .. "+"
   local best, i = 0, 1
   while true do
     local a, b = c_find(s, pat, i)
@@ -316,10 +303,10 @@ S.find = function(s, p, init, plain)
   local k = int_arg(init)
   if ss and ps and k ~= false then
     if plain then
-      if #ss * (#ps + 1) > BUDGET then return LP().find(ss, ps, k, true, BUDGET) end
+      if #ss * (#ps + 1) > BUDGET then return LP.find(ss, ps, k, true, BUDGET) end
       return c_find(ss, ps, k, true)
     end
-    if not use_c(ss, ps, false) then return LP().find(ss, ps, k, false, BUDGET) end
+    if not use_c(ss, ps, false) then return LP.find(ss, ps, k, false, BUDGET) end
     if shape(ps, false).clean then return c_find(ss, ps, k) end
   end
   local r = pack(pcall(c_find, s, p, init, plain))
@@ -337,7 +324,7 @@ S.match = function(s, p, init)
   local ss, ps = str_arg(s), str_arg(p)
   local k = int_arg(init)
   if ss and ps and k ~= false then
-    if not use_c(ss, ps, false) then return LP().match(ss, ps, k) end
+    if not use_c(ss, ps, false) then return LP.match(ss, ps, k) end
     if shape(ps, false).clean then return c_match(ss, ps, k) end
   end
   local r = pack(pcall(c_match, s, p, init))
@@ -349,7 +336,7 @@ S.gmatch = function(s, p)
   local ss, ps = str_arg(s), str_arg(p)
   if ss and ps then
     -- (the iterator's own errors are raised when the script's loop calls it: as in C)
-    if not use_c(ss, ps, true) then return LP().gmatch(ss, ps) end
+    if not use_c(ss, ps, true) then return LP.gmatch(ss, ps) end
     return c_gmatch(ss, ps)
   end
   local r = pack(pcall(c_gmatch, s, p))
@@ -370,7 +357,7 @@ S.gsub = function(s, p, repl, n)
   local tr = type(repl)
   if tr == "number" then repl, tr = repl .. "", "string" end
   if ss and ps and k ~= false and (tr == "string" or tr == "table" or tr == "function") then
-    if not use_c(ss, ps, false) then return LP().gsub(ss, ps, repl, k) end
+    if not use_c(ss, ps, false) then return LP.gsub(ss, ps, repl, k) end
   end
   local r = pack(pcall(c_gsub, s, p, repl, n))
   if not r[1] then fail("gsub", r[2]) end
@@ -395,4 +382,4 @@ end
 
 if S.gfind then S.gfind = S.gmatch end
 
-return {use_c = use_c, shape = shape, bound = bound, analyse = analyse, LP = LP}
+return {use_c = use_c, shape = shape, bound = bound, analyse = analyse}

@@ -72,7 +72,7 @@ _BOOT: tuple[bytes, dict[str, Any]] | None = None
 #: first use from one Python lookup function instead of converting every entry (~150) into
 #: each new state, and ``OPT`` is made from plain arguments (cheaper than ``table_from``);
 #: the rest of the chunk (compat layer and sandbox.lua) runs as before.
-_WRAPPER = """local GET, ctx, check, killed, describe, log, count, path, cpath, prebuild = ...
+_WRAPPER = """local GET, CLASS, BIND, ctx, check, killed, describe, log, count, path, cpath, prebuild = ...
 local OPT = {ctx = ctx, check = check, killed = killed, describe = describe, log = log,
              count = count, path = path, cpath = cpath, prebuild = prebuild}
 local rawset = rawset
@@ -81,10 +81,55 @@ local F = setmetatable({}, {__index = function(t, k)
   if v ~= nil then rawset(t, k, v) end
   return v
 end})
-return (function(...)
+rawset(F, "@class", CLASS)
+rawset(F, "@bind", BIND)
+local EXPORT = (function(...)
 %s
 end)(F, OPT)
+-- a run's globals (name, class or false for a plain value, value; ...) and its code in one
+-- call from Python: each call into the state releases and retakes the GIL, a wait
+-- whenever another thread (the spare builder) holds it
+local wrap, set_global, run_code, select = EXPORT.wrap, EXPORT.set_global, EXPORT.run_code, select
+local function set_many(...)
+  for i = 1, select("#", ...), 3 do
+    local name, cls, v = select(i, ...)
+    if cls then v = wrap(cls, v) end
+    set_global(name, v)
+  end
+end
+EXPORT.set_many = set_many
+function EXPORT.start(code, chunkname, ...)
+  set_many(...)
+  return run_code(code, chunkname)
+end
+return EXPORT
 """
+
+
+#: The matcher module guard.lua receives: a table that loads pattern.lua (its compiled
+#: chunk, F["@class"]("@pattern")) the first time guard.lua reads a field.  The chunk runs
+#: in an environment holding copies of the string and table libraries and the base
+#: functions taken when the state was made, so it sees what it would have seen when it
+#: ran at start (tests/mod_lua/test_lazy_classes.py checks the names it uses are there).
+_LAZY_PATTERN = """(function()
+  local env, copy = {}, function(t) local c = {} for k, v in pairs(t) do c[k] = v end return c end
+  for _, k in ipairs({"type", "error", "tostring", "tonumber", "pcall", "select", "pairs",
+                      "ipairs", "next", "rawget", "rawset", "setmetatable", "getmetatable"}) do
+    env[k] = _G[k]
+  end
+  env.string, env.table, env.math = copy(string), copy(table), copy(math)
+  local load, setmetatable, rawset, pairs, code = load, setmetatable, rawset, pairs, F["@class"]
+  return setmetatable({}, {__index = function(t, k)
+    local M = load(code("@pattern"), "=fsd_bootstrap", "b", env)()
+    setmetatable(t, nil)
+    for name, v in pairs(M) do rawset(t, name, v) end
+    return M[k]
+  end})
+end)()"""
+#: names :data:`_LAZY_PATTERN` gives pattern.lua
+PATTERN_ENV = ("type", "error", "tostring", "tonumber", "pcall", "select", "pairs", "ipairs",
+               "next", "rawget", "rawset", "setmetatable", "getmetatable", "string", "table",
+               "math")
 
 
 def bootstrap_source() -> str:
@@ -100,13 +145,11 @@ def bootstrap_source() -> str:
 
     gen = generate_lua(classes, funcs)
     gen += "\n" + "\n".join(f"FS[{k!r}] = {v!r}" for k, v in consts.items())
-    # guard.lua is a chunk of its own (its locals stay its own) that patches the string
-    # functions before the sandbox or any script runs; pattern.lua's bytecode comes from
-    # F["@pattern"] the first time a state needs the pure-Lua matcher
-    strings = (f";(function(F)\n  local load, code = load, F['@pattern']\n"
-               f"  local function loadp(B) return load(code(), '=fsd_bootstrap', 'b')(B) end\n"
-               f"  ;(function(...)\n{guard}\nend)(loadp, string, {PATTERN_BUDGET})\n"
-               f"end)(...)\n")
+    # guard.lua is a chunk of its own (its locals stay its own); the string functions are
+    # patched before the sandbox or any script runs.  The pure-Lua matcher it falls back
+    # to (pattern.lua, more than half of the bootstrap) is loaded on first use only
+    # (_LAZY_PATTERN), with the library functions as they were here, before any script.
+    strings = (f"(function(...)\n{guard}\nend)({_LAZY_PATTERN}, string, {PATTERN_BUDGET})\n")
     return _WRAPPER % ("do\n" + compat + "\nend\n" + strings
                        + sandbox.replace("--@@BINDINGS@@", gen))
 
@@ -132,7 +175,22 @@ def class_chunks() -> dict[str, bytes]:
     out = {c.name: _compile(t, generate_class(c, classes), f"fsd_class_{c.name}".encode())
            for c in classes}
     out["@funcs"] = _compile(t, generate_funcs(funcs, classes), b"fsd_funcs")
+    with open(os.path.join(_HERE, "pattern.lua"), encoding="utf-8") as f:
+        out["@pattern"] = _compile(t, f.read(), b"fsd_pattern")
     return out
+
+
+def _class_fetcher(chunks: dict[str, bytes],
+                   table: dict[str, Any]) -> Callable[[str], tuple | None]:
+    """``F["@class"]``: a chunk's name -> ``(bytecode, key, function, key, function...)``,
+    the class's own entries of ``F`` (``"<Name>.*"``, ``"fs.*"`` for the module functions),
+    so that building a class is one call into Python (each call from Lua into Python
+    waits for the GIL: a spare state built while requests run paid that for every entry)."""
+    out: dict[str, tuple] = {}
+    for name, code in chunks.items():
+        prefix = "fs." if name == "@funcs" else name + "."
+        out[name] = (code, *[x for k, v in table.items() if k.startswith(prefix) for x in (k, v)])
+    return out.get
 
 
 def _bootstrap() -> tuple[bytes, dict[str, Any]]:
@@ -148,10 +206,7 @@ def _bootstrap() -> tuple[bytes, dict[str, Any]]:
                 code = _compile(t, src, b"=fsd_bootstrap")
                 classes, funcs, _ = bindings.registry()
                 table = python_table(classes, funcs)
-                table["@class"] = class_chunks().get
-                with open(os.path.join(_HERE, "pattern.lua"), encoding="utf-8") as f:
-                    pattern = _compile(t, f.read(), b"=fsd_pattern")
-                table["@pattern"] = lambda: pattern
+                table["@class"] = _class_fetcher(class_chunks(), table)
                 _BOOT = (code, table)
     return _BOOT
 
@@ -270,8 +325,9 @@ class LuaState:
         if isinstance(boot, tuple):
             raise RuntimeError(f"mod_lua bootstrap failed to load: {boot[1]}")
         host = ctx.host
-        self.export = boot(pytable.get, ctx, ctx.check, ctx.killed, _describe, ctx.log,
-                           HOOK_COUNT, host.package_path, host.package_cpath, prebuild)
+        self.export = boot(pytable.get, pytable["@class"], pytable["@bind"], ctx, ctx.check,
+                           ctx.killed, _describe, ctx.log, HOOK_COUNT, host.package_path,
+                           host.package_cpath, prebuild)
         ctx.export = self.export
 
     def wrap(self, cls: str, obj: Any) -> Any:
@@ -358,15 +414,21 @@ def run(
     try:
         if state is None:
             state = LuaState(ctx)
+        flat: list[Any] = []
         for name, (cls, obj) in (objects or {}).items():
             cls, bound = bindings.adopt(ctx, cls, obj)
-            state.set_global(name, state.wrap(cls, bound))
+            flat += (name, cls, bound)
         for name, v in (values or {}).items():
-            state.set_global(name, v)
+            flat += (name, False, v)
+        if spec.inline and not tables:
+            res = state.export.start(spec.code, "line", *flat)  # one call into the state
+        elif flat:
+            state.export.set_many(*flat)
         for name, v in (tables or {}).items():
             state.set_global(name, ctx.table(v))
         if spec.inline:
-            res = state.export.run_code(spec.code, "line")
+            if tables:
+                res = state.export.run_code(spec.code, "line")
         else:
             argv = {0: spec.name}
             for i, a in enumerate(spec.args, start=1):

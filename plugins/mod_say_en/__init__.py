@@ -29,5 +29,5 @@ def fsd_status_lines(switch: Any) -> list[str]:
             f"media clock {st['ptime_ms']} ms: {st['ports']} port(s), {st['ticks']} ticks, "
             f"late p50 {st['late_p50_ms']:.2f} ms p99 {st['late_p99_ms']:.2f} ms "
             f"max {st['late_max_ms']:.2f} ms, work {st['work_mean_ms']:.2f} ms/tick, "
-            f"overruns {st['overruns']}")
+            f"overruns {st['overruns']}, priority {st['priority']}")
     return lines

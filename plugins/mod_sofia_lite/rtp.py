@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import random
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +56,7 @@ from fsd.media.resample import FrameResampler
 __all__ = ["RtpError", "RtpStream", "stream_options"]
 
 _RECV_SIZE = 2048
+_FAST_HDR = struct.Struct("!xBHII")  # marker|pt, seq, ts, ssrc after a first byte of 0x80
 CN_STATIC_PT = 13
 
 
@@ -253,38 +255,51 @@ class RtpStream:
             return False
         except OSError:
             return False  # ICMP errors reported on the socket, closed under us
-        pkt = parse_rtp(data)
-        if pkt is None:
-            self.bad_in += 1
-            return True
+        n = len(data)
+        if n > 12 and data[0] == 0x80 and not 72 <= data[1] & 0x7F <= 76:
+            # The usual packet (v2, no padding, extension or CSRCs; not RTCP): the header
+            # read in one unpack, as parse_rtp would read it, without building an object.
+            b1, seq, ts, ssrc = _FAST_HDR.unpack_from(data)
+            pt, payload = b1 & 0x7F, data[12:]
+        else:
+            pkt = parse_rtp(data)
+            if pkt is None:
+                self.bad_in += 1
+                return True
+            pt, seq, ts, ssrc, payload = pkt.pt, pkt.seq, pkt.ts, pkt.ssrc, pkt.payload
         neg = self.neg
         if neg is None:
             return True
         self.packets_in += 1
-        self.bytes_in += len(data)
+        self.bytes_in += n
         self._last_rx = now
-        addr = (addr[0], addr[1])
+        if len(addr) != 2:
+            addr = (addr[0], addr[1])  # IPv6: (host, port, flowinfo, scope)
         if addr != self.remote:
             self._maybe_adjust(addr)
         else:
             self._adjust_count = 0
-        if pkt.pt == neg.pt:
-            if pkt.ssrc != self._rx_ssrc:
+        if pt == neg.pt:
+            if ssrc != self._rx_ssrc:
                 if self._rx_ssrc is not None and self._jb is not None:
                     self._jb.reset()
-                self._rx_ssrc, self._rx_seq = pkt.ssrc, None
-            if self._rx_seq is not None:
-                gap = seq_diff(pkt.seq, self._rx_seq)
+                self._rx_ssrc, self._rx_seq = ssrc, None
+            last = self._rx_seq
+            if last is None:
+                self._rx_seq = seq
+            else:
+                gap = seq_diff(seq, last)
                 if 1 < gap < 3000:
                     self.lost_in += gap - 1
-            if self._rx_seq is None or seq_diff(pkt.seq, self._rx_seq) > 0:
-                self._rx_seq = pkt.seq
-            if neg.we_receive and self._jb is not None and self._codec is not None:
-                self._jb.put(pkt.ts, self._codec.decode(pkt.payload), now)
-        elif neg.te_pt is not None and pkt.pt == neg.te_pt:
-            for digit, duration in self._dtmf_in.feed(pkt.ts, pkt.payload, now):
+                if gap > 0:
+                    self._rx_seq = seq
+            jb = self._jb
+            if jb is not None and self._codec is not None and neg.we_receive:
+                jb.put(ts, self._codec.decode(payload), now)
+        elif neg.te_pt is not None and pt == neg.te_pt:
+            for digit, duration in self._dtmf_in.feed(ts, payload, now):
                 self._deliver_dtmf(digit, duration)
-        elif pkt.pt == CN_STATIC_PT or (neg.cn_pt is not None and pkt.pt == neg.cn_pt):
+        elif pt == CN_STATIC_PT or (neg.cn_pt is not None and pt == neg.cn_pt):
             self.cn_in += 1  # comfort noise: media is alive, it plays as silence
         else:
             self.unknown_in += 1

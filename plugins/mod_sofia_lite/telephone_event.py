@@ -93,6 +93,8 @@ class DtmfSender:
         if self._gap > 0:
             self._gap -= step
             return None
+        if not self._queue:
+            return None  # the usual tick: nothing queued (checked without the lock)
         with self._lock:
             if not self._queue:
                 return None

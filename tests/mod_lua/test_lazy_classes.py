@@ -132,3 +132,28 @@ def test_bootstrap_is_small():
     (all classes made it 80 KB)."""
     code, _ = _bootstrap()
     assert len(code) < 30_000
+
+
+@pytest.mark.skipif(shutil.which("luac5.3") is None, reason="luac5.3 (Debian lua5.3) not installed")
+def test_lazy_matcher_environment_has_every_name_pattern_lua_uses(tmp_path):
+    """pattern.lua is loaded on first use in an environment of its own (runtime.py,
+    _LAZY_PATTERN): every global it reads must be there."""
+    import os
+
+    from fsd_modules.mod_lua import runtime
+
+    path = os.path.join(os.path.dirname(runtime.__file__), "pattern.lua")
+    listing = subprocess.run(["luac5.3", "-p", "-l", "-l", path], capture_output=True,
+                             text=True, check=True).stdout
+    used = set(re.findall(r'[GS]ETTABUP.*_ENV "(\w+)"', listing))
+    assert used <= set(runtime.PATTERN_ENV)
+
+
+def test_the_matcher_loads_when_a_pattern_needs_it(lua):
+    """A search too long for one C call runs in the pure-Lua matcher, loaded then; a
+    script's own change to the string library does not reach it."""
+    out = lua("local real_sub = string.sub string.sub = function() error('script sub') end"
+              " local s = string.rep('a', 3000) .. 'b'"
+              " local a, b = string.find(s, '.-.-.-b') string.sub = real_sub"
+              " stream:write(tostring(a) .. ',' .. tostring(b))")
+    assert out == "1,3001"

@@ -338,7 +338,8 @@ def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
 
     A class is built in a state the first time anything asks for it: ``freeswitch.<Name>``,
     ``require "ESL"`` (classes with ``module``), or Python/Lua wrapping an object of it
-    (``WRAP``/``REG``/``MT``).  Its chunk's bytecode comes from ``F["@class"]``; the
+    (``WRAP``/``REG``/``MT``).  Its chunk's bytecode, and the class's entries of ``F``,
+    come from one call of ``F["@class"]``; the
     module functions are one more chunk (``"@funcs"``), built on the first use of any.  A state
     whose script only writes to ``stream`` loads one small class instead of all of them
     (issue 13: building every class was most of the cost of a fresh state).  ``pairs`` on
@@ -358,12 +359,19 @@ def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
     out += [
         "do",
         "  local load, rawset, next, class_code = load, rawset, next, F['@class']",
+        "  local table_pack = table.pack",
+        "  -- one Python call per class: its bytecode, then its F entries (key, function...)",
+        "  local function fetch(name)",
+        "    local r = table_pack(class_code(name))",
+        "    for i = 2, r.n, 2 do rawset(F, r[i], r[i + 1]) end",
+        "    return r[1]",
+        "  end",
         f"  local CLASS, IN_FS = {{{every}}}, {{{in_fs}}}",
         f"  local H = {{{env}}}",
         "  local MOD = {}",
         "  -- REG[name] is set by the chunk: it marks a built class",
         "  local function BUILD(name)",
-        "    local M = load(class_code(name), '=fsd_bootstrap', 'b')(H)",
+        "    local M = load(fetch(name), '=fsd_bootstrap', 'b')(H)",
         "    if not IN_FS[name] then MOD[name] = M",
         "    elseif rawget(FS, name) == nil then rawset(FS, name, M) end",
         "    return M",
@@ -371,7 +379,7 @@ def generate_lua(classes: list[ClassSpec], funcs: list[ModuleFunc]) -> str:
         f"  local FUNC, funcs_built = {{{func_set}}}, false",
         "  local function FUNCS()",
         "    funcs_built = true",
-        "    load(class_code('@funcs'), '=fsd_bootstrap', 'b')(H)",
+        "    load(fetch('@funcs'), '=fsd_bootstrap', 'b')(H)",
         "  end",
         "  local function lazy(t, k)",
         "    if CLASS[k] and rawget(REG, k) == nil then BUILD(k) end",
