@@ -22,7 +22,7 @@
 -- kill's promptness goal (a second), while the usual calls stay in C, by the shape alone
 -- for short subjects and, for long ones, after one linear look at the runs of the
 -- quantified classes (a megabyte of words with `%s+` or `(%w+)=(%w+)` stays in C).  Only
--- the rest takes the pure-Lua path: 6-70x slower (docs/lua.md), but it can be stopped.
+-- the rest takes the pure-Lua path: 5-80x slower (docs/lua.md), but it can be stopped.
 
 local LP, S, BUDGET = ...
 
@@ -293,10 +293,12 @@ end
 -- Each wrapper first tries the common case inline (strings, a well-formed pattern already
 -- seen, a subject short enough for its shape): about 0.1 us on top of the C call.
 S.find = function(s, p, init, plain)
-  if type(s) == "string" and type(p) == "string" and not plain then
-    local SH = SH_A[p]
-    if SH and SH.clean and #s <= SH.nmax and (init == nil or math_type(init) == "integer") then
-      return c_find(s, p, init)
+  if type(s) == "string" and type(p) == "string" and (init == nil or math_type(init) == "integer") then
+    if plain then
+      if #s * (#p + 1) <= BUDGET then return c_find(s, p, init, plain) end
+    else
+      local SH = SH_A[p]
+      if SH and SH.clean and #s <= SH.nmax then return c_find(s, p, init) end
     end
   end
   local ss, ps = str_arg(s), str_arg(p)
