@@ -1,6 +1,7 @@
--- string.find/match/gmatch/gsub/rep for scripts: the C functions when the call is provably
--- short, the pure-Lua matcher (pattern.lua) otherwise, so that no single C call can hold a
--- script beyond the reach of the kill hook (lua_kill, cpu-limit, fsd -stop).
+-- string.find/match/gmatch/gsub/rep and table.move for scripts: the C functions when the
+-- call is provably short, the pure-Lua matcher (pattern.lua) or C calls in bounded pieces
+-- otherwise, so that no single C call can hold a script beyond the reach of the kill hook
+-- (lua_kill, cpu-limit, fsd -stop).
 --
 -- Called with (LP, S, BUDGET): the matcher module (pattern.lua; runtime.py passes a table
 -- that loads it into the state on first use), the string table to patch, and the most
@@ -246,14 +247,14 @@ local function library_error(e)
   return false
 end
 
--- e: the error of the C function `fname` called by a wrapper, which calls this (not as a
+-- e: the error of the C function `qname` called by a wrapper, which calls this (not as a
 -- tail call: level 2 is the wrapper, level 3 the script line that called it)
-local function fail(fname, e)
+local function fail(qname, e)
   if type(e) == "string" then
     local argn, why = c_match(e, "^bad argument #(%d+) to '%?' (%(.*%))$")
     if argn then
       local info = debug_getinfo(2, "n") or {}
-      local name, nargn = info.name or ("string." .. fname), tonumber(argn)
+      local name, nargn = info.name or qname, tonumber(argn)
       if info.namewhat == "method" then nargn = nargn - 1 end
       if nargn == 0 then
         e = "calling '" .. name .. "' on bad self " .. why
@@ -312,7 +313,7 @@ S.find = function(s, p, init, plain)
     if shape(ps, false).clean then return c_find(ss, ps, k) end
   end
   local r = pack(pcall(c_find, s, p, init, plain))
-  if not r[1] then fail("find", r[2]) end
+  if not r[1] then fail("string.find", r[2]) end
   return unpack(r, 2, r.n)
 end
 
@@ -330,7 +331,7 @@ S.match = function(s, p, init)
     if shape(ps, false).clean then return c_match(ss, ps, k) end
   end
   local r = pack(pcall(c_match, s, p, init))
-  if not r[1] then fail("match", r[2]) end
+  if not r[1] then fail("string.match", r[2]) end
   return unpack(r, 2, r.n)
 end
 
@@ -342,7 +343,7 @@ S.gmatch = function(s, p)
     return c_gmatch(ss, ps)
   end
   local r = pack(pcall(c_gmatch, s, p))
-  if not r[1] then fail("gmatch", r[2]) end
+  if not r[1] then fail("string.gmatch", r[2]) end
   return unpack(r, 2, r.n)
 end
 
@@ -362,7 +363,7 @@ S.gsub = function(s, p, repl, n)
     if not use_c(ss, ps, false) then return LP.gsub(ss, ps, repl, k) end
   end
   local r = pack(pcall(c_gsub, s, p, repl, n))
-  if not r[1] then fail("gsub", r[2]) end
+  if not r[1] then fail("string.gsub", r[2]) end
   return unpack(r, 2, r.n)
 end
 
@@ -378,10 +379,52 @@ S.rep = function(s, n, sep)
     if k and k > 1 then return "" end
   end
   local r = pack(pcall(c_rep, s, n, sep))
-  if not r[1] then fail("rep", r[2]) end
+  if not r[1] then fail("string.rep", r[2]) end
   return unpack(r, 2, r.n)
 end
 
 if S.gfind then S.gfind = S.gmatch end
+
+-- table.move copies element by element in C, and its time is not bounded by memory:
+-- table.move({}, 1, 2^40, 2) loops 2^40 times storing nils.  A move of more than
+-- MOVE_CHUNK elements is made of C moves of MOVE_CHUNK elements, taken in the order the
+-- single move takes them (ascending, or descending when the ranges overlap upwards), so
+-- the hook can stop it between two.  The values moved are the same; __index/__newindex
+-- metamethods of the tables see the same accesses, grouped per chunk.
+local c_move, maxint = table.move, math.maxinteger
+local MOVE_CHUNK = 1 << 16
+
+table.move = function(a1, f, e, t, a2)
+  if math_type(f) == "integer" and math_type(e) == "integer" and math_type(t) == "integer"
+     and e >= f and (f > 0 or e < maxint + f) then
+    local n = e - f + 1
+    if n > MOVE_CHUNK and t <= maxint - n + 1 then
+      local dest = a2
+      if dest == nil then dest = a1 end
+      local forward = t > e or t <= f or dest ~= a1
+      local lo, hi
+      if forward then lo, hi = f, f + MOVE_CHUNK - 1 else lo, hi = e - MOVE_CHUNK + 1, e end
+      -- the first piece checks the arguments as the whole call would
+      local r = pack(pcall(c_move, a1, lo, hi, t + (lo - f), a2))
+      if not r[1] then fail("table.move", r[2]) end
+      while true do
+        if forward then
+          if hi == e then break end
+          lo = hi + 1
+          hi = (e - lo >= MOVE_CHUNK) and lo + MOVE_CHUNK - 1 or e
+        else
+          if lo == f then break end
+          hi = lo - 1
+          lo = (hi - f >= MOVE_CHUNK) and hi - MOVE_CHUNK + 1 or f
+        end
+        c_move(a1, lo, hi, t + (lo - f), a2)
+      end
+      return dest
+    end
+  end
+  local r = pack(pcall(c_move, a1, f, e, t, a2))
+  if not r[1] then fail("table.move", r[2]) end
+  return unpack(r, 2, r.n)
+end
 
 return {use_c = use_c, shape = shape, bound = bound, analyse = analyse}

@@ -150,11 +150,20 @@ WRAPPED_CALLS = [
     'select(2, string.gsub(L, ".-.-.-.-(a)", {a = false}))',
     'string.find(L, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", 1, true)',
     'string.find(123456789012345, ".-.-.-.-.-.-.-.-(5)")', 'string.match(12345, 2, 2.0)',
+    # table.move of more than 65 536 elements goes in pieces: same result, same errors
+    'T(3, 150000, 1)[1], T(3, 150000, 1)[149998], #T(3, 150000, 1)',
+    'T(1, 150000, 3)[3], T(1, 150000, 3)[150002], T(1, 150000, 3)[2], #T(1, 150000, 3)',
+    'T(1, 200000, 70000)[70000], T(1, 200000, 70000)[269999]',
+    'T(1, 150000, 1, {})[150000], #T(1, 150000, 1, {})', 'table.move(1, 1, 100000, 2)',
+    'table.move({}, 1, 2^70, 1)', 'table.move({}, -5, math.maxinteger, 1)',
+    '#table.move({}, 1, 100000, math.maxinteger)',
 ]
 
 
 def _wrapped_script() -> str:
-    lines = ["local L = string.rep('a', 3000) local r = {}"]
+    lines = ["local L = string.rep('a', 3000) local r = {}",
+             "local function T(f, e, t, a2) local a = {} for i = 1, 200000 do a[i] = i end "
+             "return table.move(a, f, e, t, a2) end"]
     for call in WRAPPED_CALLS:
         lines.append("r[#r + 1] = table.concat({tostring(select(2, pcall(function() "
                      f"local t = table.pack({call}) return table.concat((function() "
