@@ -6,18 +6,26 @@
 -- hold its thread for hours.  This matcher follows the same algorithm step for step (same
 -- results, same captures, same error messages, same "pattern too complex" depth), but
 -- every step is Lua code, so the hook fires and the script can be stopped.  sandbox.lua
--- calls it only when the C call could be long (see `cost.lua`-style estimate in M.route).
+-- calls it only when the C call could be long (guard.lua's estimate), and loads it into a
+-- state only then.
 --
 -- Which byte belongs to which class (%a, [%w_], ...) is asked once per class of the C
 -- library itself (one short gsub over the 256 bytes), so locale-dependent classes agree
 -- with the C functions exactly.  Positions are 1-based; the end of the subject is len+1.
 --
 -- Returns a table: find, match, gmatch, gsub (same signatures as string.*, arguments
--- already checked and converted by the caller), plus route() used by the sandbox.
+-- already checked and converted by the caller).
 
-local byte, sub, char, concat = string.byte, string.sub, string.char, table.concat
-local c_find, c_gsub, c_format = string.find, string.gsub, string.format
-local type, error, tostring, unpack, pcall = type, error, tostring, table.unpack, pcall
+-- B: the base functions to use, captured by the sandbox before any script ran (the
+-- string table by then holds the sandbox's wrappers); loaded stand-alone, the globals.
+local B = ... or {pcall = pcall, error = error, type = type, tostring = tostring,
+                  setmetatable = setmetatable, getmetatable = getmetatable,
+                  concat = table.concat, unpack = table.unpack, string = string}
+local byte, sub, char = B.string.byte, B.string.sub, B.string.char
+local c_find, c_gsub, c_format = B.string.find, B.string.gsub, B.string.format
+local type, error, tostring, unpack, pcall, concat = B.type, B.error, B.tostring, B.unpack,
+  B.pcall, B.concat
+local setmetatable, getmetatable = B.setmetatable, B.getmetatable
 
 local MAXCAPTURES = 32      -- LUA_MAXCAPTURES
 local MAXCCALLS = 200       -- the C matcher's recursion limit ("pattern too complex")
@@ -27,6 +35,19 @@ local PCT, LBR, RBR, CARET = byte("%"), byte("["), byte("]"), byte("^")
 local LPAR, RPAR, DOLLAR, DOT = byte("("), byte(")"), byte("$"), byte(".")
 local STAR, PLUS, MINUS, QUEST = byte("*"), byte("+"), byte("-"), byte("?")
 local B_b, B_f, D0, D9 = byte("b"), byte("f"), byte("0"), byte("9")
+
+-- The C functions raise their errors with the position of the Lua line that called them
+-- (luaL_error); a callback's error passes through unchanged.  Matcher errors are thrown
+-- as a marked table and turned into a message at the caller's level by `finish`.
+local PERR = {}
+local function perr(msg) error(setmetatable({msg}, PERR), 0) end
+
+local function finish(ok, ...)
+  if ok then return ... end
+  local e = ...
+  if getmetatable(e) == PERR then error(e[1], 2) end
+  error(e, 0)
+end
 
 -- Class membership tables ----------------------------------------------------------------
 local ALL                  -- the 256 bytes, built on first use
@@ -85,12 +106,12 @@ local function class_end(P, p)
   local c = byte(pat, p)
   p = p + 1
   if c == PCT then
-    if p >= pend then error("malformed pattern (ends with '%')", 0) end
+    if p >= pend then perr("malformed pattern (ends with '%')") end
     return p + 1
   elseif c == LBR then
     if byte(pat, p) == CARET then p = p + 1 end
     repeat
-      if p >= pend then error("malformed pattern (missing ']')", 0) end
+      if p >= pend then perr("malformed pattern (missing ']')") end
       local cc = byte(pat, p)
       p = p + 1
       if cc == PCT and p < pend then p = p + 1 end
@@ -158,7 +179,7 @@ end
 
 local function start_capture(ms, s, p, what)
   local level = ms.level
-  if level >= MAXCAPTURES then error("too many captures", 0) end
+  if level >= MAXCAPTURES then perr("too many captures") end
   level = level + 1
   ms.cs[level], ms.cl[level], ms.level = s, what, level
   local res = do_match(ms, s, p)
@@ -171,7 +192,7 @@ local function end_capture(ms, s, p)
   for i = ms.level, 1, -1 do
     if ms.cl[i] == CAP_UNFINISHED then l = i break end
   end
-  if not l then error("invalid pattern capture", 0) end
+  if not l then perr("invalid pattern capture") end
   ms.cl[l] = s - ms.cs[l]
   local res = do_match(ms, s, p)
   if not res then ms.cl[l] = CAP_UNFINISHED end
@@ -180,7 +201,7 @@ end
 
 local function match_balance(ms, s, p)
   local P = ms.P
-  if p >= P.pend - 1 then error("malformed pattern (missing arguments to '%b')", 0) end
+  if p >= P.pend - 1 then perr("malformed pattern (missing arguments to '%b')") end
   local src, slen = ms.src, ms.slen
   local b, e = byte(P.pat, p), byte(P.pat, p + 1)
   if s > slen or byte(src, s) ~= b then return nil end
@@ -200,7 +221,7 @@ end
 local function match_capture(ms, s, d)
   local l = d - D0  -- "%1" -> 1
   if l < 1 or l > ms.level or ms.cl[l] == CAP_UNFINISHED then
-    error(c_format("invalid capture index %%%d", l), 0)
+    perr(c_format("invalid capture index %%%d", l))
   end
   local len = ms.cl[l]
   if len == CAP_POSITION then return nil end  -- C compares a huge unsigned length: never
@@ -212,7 +233,7 @@ local function match_capture(ms, s, d)
 end
 
 do_match = function(ms, s, p)
-  if ms.depth == 0 then error("pattern too complex", 0) end
+  if ms.depth == 0 then perr("pattern too complex") end
   ms.depth = ms.depth - 1
   local P = ms.P
   local pat, pend = P.pat, P.pend
@@ -239,7 +260,7 @@ do_match = function(ms, s, p)
       p = p + 4
     elseif nc == B_f then
       p = p + 2
-      if byte(pat, p) ~= LBR then error("missing '[' after '%f' in pattern", 0) end
+      if byte(pat, p) ~= LBR then perr("missing '[' after '%f' in pattern") end
       local ep = item(P, p)
       local set = P.set[p]
       local prev = s == 1 and 0 or byte(ms.src, s - 1)
@@ -293,11 +314,11 @@ end
 -- Captures ---------------------------------------------------------------------------------
 local function one_capture(ms, i, s, e)
   if i > ms.level then
-    if i ~= 1 then error(c_format("invalid capture index %%%d", i), 0) end
+    if i ~= 1 then perr(c_format("invalid capture index %%%d", i)) end
     return sub(ms.src, s, e - 1)
   end
   local l = ms.cl[i]
-  if l == CAP_UNFINISHED then error("unfinished capture", 0) end
+  if l == CAP_UNFINISHED then perr("unfinished capture") end
   if l == CAP_POSITION then return ms.cs[i] end
   local from = ms.cs[i]
   return sub(ms.src, from, from + l - 1)
@@ -434,9 +455,14 @@ local function find_aux(isfind, s, p, init, plain, budget)
   return nil
 end
 
-function M.find(s, p, init, plain, budget) return find_aux(true, s, p, init, plain, budget) end
+-- (each public function ends in a tail call of finish: its errors then name the line of
+-- whoever called the public function, or of the script line calling the sandbox wrapper,
+-- which tail-calls it)
+function M.find(s, p, init, plain, budget)
+  return finish(pcall(find_aux, true, s, p, init, plain, budget))
+end
 
-function M.match(s, p, init) return find_aux(false, s, p, init) end
+function M.match(s, p, init) return finish(pcall(find_aux, false, s, p, init)) end
 
 -- Lua 5.3.6 gmatch: no anchor ('^' is an ordinary character), and an empty match right
 -- where the previous match ended is skipped
@@ -458,14 +484,7 @@ function M.gmatch(s, p)
       if skip and src <= ls then src = skip(s, src) or ls + 2 end
     end
   end
-  -- the C iterator's errors name the line that called it (find's and gsub's do not)
-  local function rethrow(ok, ...)
-    if ok then return ... end
-    local e = ...
-    if type(e) == "string" then error(e, 2) end
-    error(e, 0)
-  end
-  return function() return rethrow(pcall(step)) end
+  return function() return finish(pcall(step)) end
 end
 
 -- gsub's replacement string: %0-%9 and %%
@@ -492,7 +511,7 @@ local function add_string(ms, out, s, e, repl)
         out[#out + 1] = tostring(one_capture(ms, d - D0, s, e))
       end
     else
-      error("invalid use of '%' in replacement string", 0)
+      perr("invalid use of '%' in replacement string")
     end
     i = j + 2
   end
@@ -500,7 +519,7 @@ end
 
 -- repl is a string, a table or a function (a number already made a string); max_n an
 -- integer or nil
-function M.gsub(s, p, repl, max_n)
+local function gsub(s, p, repl, max_n)
   local ls = #s
   local tr = type(repl)
   max_n = max_n or ls + 1
@@ -529,7 +548,7 @@ function M.gsub(s, p, repl, max_n)
         elseif type(v) == "string" or type(v) == "number" then
           out[#out + 1] = tostring(v)
         else
-          error(c_format("invalid replacement value (a %s)", type(v)), 0)
+          perr(c_format("invalid replacement value (a %s)", type(v)))
         end
       end
       src, copied, lastmatch = e, e, e
@@ -547,6 +566,8 @@ function M.gsub(s, p, repl, max_n)
   if copied <= ls then out[#out + 1] = sub(s, copied) end
   return concat(out), n
 end
+
+function M.gsub(s, p, repl, max_n) return finish(pcall(gsub, s, p, repl, max_n)) end
 
 M.pattern_info = pattern_info
 M.class_mask = class_mask

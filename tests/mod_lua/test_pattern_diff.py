@@ -130,3 +130,59 @@ def test_large_inputs_agree(differ):
         assert differ(big, p, 1, b"[%1]", 50) == b""
     plain = b"a" * 5000 + b"needle" + b"a" * 5000
     assert differ(plain, b"needle", -6000, b"x", 1) == b""
+
+
+# -- the sandbox's wrappers (guard.lua) against the bare C functions -----------------------
+# Each line is called from a script line (not as a tail call), as scripts do: an error must
+# carry the same position, function name and argument number as the C function's, whichever
+# path (C, or the pure-Lua matcher for the long subjects) ran it.
+WRAPPED_CALLS = [
+    'string.find("a", "b", 2.5)', '("a"):find("b", 2.5)', 'string.find("a", nil)',
+    '("a"):gsub("a", true)', 'string.gsub("a", "a", "x", 1.5)', 'string.rep("a", 1.5)',
+    'string.gmatch(nil, "a")', 'string.match({}, "a")', 'string.find("a", "%")',
+    '("a"):find("(")', 'string.match("a", "(a")', 'string.gsub("a", "(a)", "%2")',
+    'string.gsub("a", "(a)", {a = {}})', 'string.gsub("a", "(a)", function() error("mine") end)',
+    'string.rep("a", 2^31)', 'string.rep("", 2^20)', 'string.rep("ab", 3, ",")',
+    'string.find(L, ".-.-.-.-%")', 'string.gsub(L, ".-.-.-.-a", "%9")',
+    'string.gsub(L, ".-.-.-.-(a)", "%1", "2")', 'string.find(L, ".-.-.-.-(a)", "3")',
+    'string.find(L, ".-.-.-.-(a)", 4.0)', 'string.match(L, ".-.-.-.-(a)()", -7)',
+    'string.gsub(L, ".-.-.-.-(a)", 7)', 'string.gsub(L, ".-.-.-.-(a)", 7.5, 3)',
+    'select(2, string.gsub(L, ".-.-.-.-(a)", {a = false}))',
+    'string.find(L, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", 1, true)',
+    'string.find(123456789012345, ".-.-.-.-.-.-.-.-(5)")', 'string.match(12345, 2, 2.0)',
+    # table.move of more than 65 536 elements goes in pieces: same result, same errors
+    'T(3, 150000, 1)[1], T(3, 150000, 1)[149998], #T(3, 150000, 1)',
+    'T(1, 150000, 3)[3], T(1, 150000, 3)[150002], T(1, 150000, 3)[2], #T(1, 150000, 3)',
+    'T(1, 200000, 70000)[70000], T(1, 200000, 70000)[269999]',
+    'T(1, 150000, 1, {})[150000], #T(1, 150000, 1, {})', 'table.move(1, 1, 100000, 2)',
+    'table.move({}, 1, 2^70, 1)', 'table.move({}, -5, math.maxinteger, 1)',
+    '#table.move({}, 1, 100000, math.maxinteger)',
+]
+
+
+def _wrapped_script() -> str:
+    lines = ["local L = string.rep('a', 3000) local r = {}",
+             "local function T(f, e, t, a2) local a = {} for i = 1, 200000 do a[i] = i end "
+             "return table.move(a, f, e, t, a2) end"]
+    for call in WRAPPED_CALLS:
+        lines.append("r[#r + 1] = table.concat({tostring(select(2, pcall(function() "
+                     f"local t = table.pack({call}) return table.concat((function() "
+                     "for i = 1, t.n do t[i] = tostring(t[i]) end return t end)(), ',') "
+                     "end)))})")
+    lines.append("return table.concat(r, '\\n')")
+    return "\n".join(lines)
+
+
+def test_wrapped_functions_answer_and_fail_as_the_c_ones(host):
+    from fsd_modules.mod_lua.runtime import LuaState, RunContext
+
+    code = _wrapped_script()
+    bare = lua53.LuaRuntime().execute(code).split("\n")
+    state = LuaState(RunContext(host))
+    try:
+        wrapped = state.lua.execute(code).split("\n")
+    finally:
+        state.close()
+    assert len(bare) == len(WRAPPED_CALLS)
+    for call, c, w in zip(WRAPPED_CALLS, bare, wrapped, strict=True):
+        assert w == c, call

@@ -1,4 +1,5 @@
-"""Issue 19: a script in a backtracking string.find/gsub on a huge subject can be stopped.
+"""Issue 19: a script in a backtracking string.find/gsub on a huge subject (or a huge
+table.move) can be stopped.
 Against a running daemon: lua_kill and the cpu-limit stop it while ESL keeps answering, and
 the string functions still take the C path for ordinary inputs (told apart by behaviour: a
 gsub callback can yield only when the pure-Lua matcher runs it)."""
@@ -32,6 +33,12 @@ PATH_PROBE = ("local co = coroutine.create(function() return string.gsub(S, P, f
               "local ok, v = coroutine.resume(co) "
               "stream:write(ok and v or (v:find('C%-call boundary') and 'C' or v))")
 
+MOVE = """
+freeswitch.setGlobalVariable("move_started", "yes")
+table.move({}, 1, 1 << 40, 2)  -- 2^40 element copies in one C call, without the pieces
+freeswitch.setGlobalVariable("move_result", "returned")
+"""
+
 LUA_CONF_CPU = """<configuration name="lua.conf" description="LUA Configuration">
   <settings>
     <param name="max-memory" value="256m"/>
@@ -45,7 +52,8 @@ LUA_CONF_CPU = """<configuration name="lua.conf" description="LUA Configuration"
 def daemon(tmp_path_factory):
     base = tmp_path_factory.mktemp("lua-patterns")
     with daemon_process(base, MODULES, extra_files={"scripts/find.lua": FIND,
-                                                    "scripts/gsub.lua": GSUB}) as d:
+                                                    "scripts/gsub.lua": GSUB,
+                                                    "scripts/move.lua": MOVE}) as d:
         yield d
 
 
@@ -85,6 +93,17 @@ def test_lua_kill_stops_a_huge_balanced_gsub(daemon):
     assert d.api("lua_kill all").startswith("+OK")
     assert wait_until(lambda: _gone(d, "gsub.lua"), 30)
     assert d.api("global_getvar gsub_result") == "pending"
+
+
+def test_lua_kill_stops_a_huge_table_move(daemon):
+    d = daemon
+    d.api("global_setvar move_result=pending")
+    assert d.api("luarun move.lua").startswith("+OK")
+    assert wait_until(lambda: d.api("global_getvar move_started") == "yes", 30)
+    assert d.api("status").startswith("UP ")
+    assert d.api("lua_kill all").startswith("+OK")
+    assert wait_until(lambda: _gone(d, "move.lua"), 30)
+    assert d.api("global_getvar move_result") == "pending"
 
 
 def test_cpu_limit_stops_a_backtracking_find(tmp_path):
