@@ -135,7 +135,7 @@ class JitterBuffer:
             if p is not None:
                 self._packets[head] = p
             out, got = self._assemble(head, n)
-            self._end = None if self._packets else self._end
+            self._end = None  # _assemble may have removed any of them: rescan
         self._head = (head + n) & 0xFFFFFFFF
         self.played += 1
         if not self._packets:

@@ -103,7 +103,6 @@ class RtpPoller:
         self._lock = threading.Lock()
         self.polls = 0
         self.reads = 0
-        self.deferred = 0  # ticks whose burst reads were cut at the budget
         #: (stream, pt, ts, payload, marker, address) made during this tick, sent at the next
         self.outbox: list[tuple] = []
         clock.add_tick_hook(self.tick)
@@ -137,33 +136,35 @@ class RtpPoller:
         for st, pt, ts, payload, marker, addr in out:
             st._sent(pt, ts, payload, marker, addr)
 
+    def _read_ready(self, ready: list[tuple[int, int]], now: float,
+                    stop_at: float | None) -> bool:
+        """Read one datagram from each ready socket; False when ``stop_at`` (a
+        perf_counter time, None: no budget) passed before the round was done."""
+        by_fd = self._by_fd
+        perf = time.perf_counter
+        for fd, _ev in ready:
+            st = by_fd.get(fd)
+            if st is not None:
+                st._read(now)
+                self.reads += 1
+                if stop_at is not None and perf() > stop_at:
+                    return False
+        return True
+
     def tick(self) -> None:
         self.send_pending()
         if not self._streams:
             return
         now = time.monotonic()
-        by_fd = self._by_fd
         # The first round reads one datagram from every readable socket, whatever it
         # costs; further rounds (bursts) stop at the read budget and the rest waits in the
         # sockets for the next tick (the jitter buffers absorb it).
         stop_at = time.perf_counter() + self.clock.interval * READ_BUDGET
-        perf = time.perf_counter
         for rnd in range(_MAX_ROUNDS):
             ready = self._poll.poll(0)
             self.polls += 1
-            if not ready:
+            if not ready or not self._read_ready(ready, now, stop_at if rnd else None):
                 break
-            for fd, _ev in ready:
-                st = by_fd.get(fd)
-                if st is not None:
-                    st._read(now)
-                    self.reads += 1
-                    if rnd and perf() > stop_at:
-                        self.deferred += 1
-                        break
-            else:
-                continue
-            break
         for st in self._streams:
             st._after_read(now)
 

@@ -174,3 +174,56 @@ def test_receiver_new_event_finishes_the_open_one():
     assert r.feed(900, struct.pack("!BBH", 2, 0x8A, 800), 0.2) == [("2", 800)]
     assert r.feed(100, struct.pack("!BBH", 1, 0x8A, 800), 0.3) == []  # stale end of "1"
     assert r.expire(10.0) == []
+
+
+def test_burst_reads_beyond_the_budget_wait_for_the_next_tick(monkeypatch):
+    """One datagram per readable socket is always read; burst rounds stop at the read
+    budget and the rest stays in the socket for later ticks — nothing is lost."""
+    import socket
+
+    from fsd_modules.mod_sofia_lite import rtp_io
+
+    from fsd.media.clock import MediaClock
+
+    class Reader:
+        def __init__(self) -> None:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.bind(("127.0.0.1", 0))
+            self.sock.setblocking(False)
+            self.got: list[bytes] = []
+
+        def _read(self, now: float) -> bool:
+            try:
+                self.got.append(self.sock.recv(2048))
+            except BlockingIOError:
+                return False
+            return True
+
+        def _after_read(self, now: float) -> None:
+            pass
+
+        def _sent(self, *a) -> None:
+            pass
+
+    monkeypatch.setattr(rtp_io, "READ_BUDGET", 0.0)  # every burst round is over budget
+    clock = MediaClock(20, name="test-burst")
+    poller = rtp_io.RtpPoller(clock)
+    clock.stop()  # the poller started it; this test ticks by hand
+    readers = [Reader() for _ in range(2)]
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for r in readers:
+            poller.add(r.sock.fileno(), r)
+            for i in range(5):
+                tx.sendto(bytes([i]), r.sock.getsockname())
+        poller.tick()
+        # round 1 reads both sockets; round 2 stops after its first read
+        assert sorted(len(r.got) for r in readers) == [1, 2]
+        for _ in range(10):
+            poller.tick()
+        assert [r.got for r in readers] == [[bytes([i]) for i in range(5)]] * 2
+    finally:
+        tx.close()
+        for r in readers:
+            poller.remove(r.sock.fileno())
+            r.sock.close()
