@@ -37,11 +37,14 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import wave
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fsd_modules.mod_sofia_lite.rtp_io import send_modes  # noqa: E402
 
 from fsd.gctune import tune_for_daemon  # noqa: E402
 from fsd.media.clock import get_clock, set_priority  # noqa: E402
@@ -325,13 +328,51 @@ def receiver_main(n: int, secs: float) -> None:
         d = (np.diff(qa) % 65536)
         gaps += int((d != 1).sum())
     allv = np.concatenate(pooled) if pooled else np.zeros(1)
-    print(json.dumps({
+    burst = burst_figures(times, lo, hi)
+    print(json.dumps({**burst,
         "streams": len(p99s), "silent": silent, "gaps": gaps,
         "packets": int(sum(len(t) for t in times)),
         "p99_median": float(np.median(p99s)) if p99s else 0.0,
         "p99_worst": float(max(p99s)) if p99s else 0.0,
         "p99_pooled": float(np.percentile(allv, 99)), "p50_pooled": float(np.percentile(allv, 50)),
         "max": float(allv.max()), "over30": float((allv > 30).mean())}), flush=True)
+
+
+def burst_figures(times: list[list[float]], lo: float, hi: float) -> dict[str, float]:
+    """Where the jitter comes from: fsd sends every stream's packet in one burst per tick,
+    so arrivals fall into bursts (split where nothing arrived for 5 ms).  The interval
+    between burst starts carries the tick's own timing (wake-up, timer); a stream's offset
+    into its burst, tick to tick, carries the send loop's (a stall half-way moves every
+    later stream).  p99s in ms."""
+    import numpy as np
+
+    t_all, sid = [], []
+    for i, t in enumerate(times):
+        ta = np.asarray(t)
+        ta = ta[(ta >= lo) & (ta <= hi)]
+        t_all.append(ta)
+        sid.append(np.full(len(ta), i))
+    if not t_all or not sum(len(t) for t in t_all):
+        return {}
+    t = np.concatenate(t_all)
+    ids = np.concatenate(sid)
+    order = np.argsort(t)
+    t, ids = t[order], ids[order]
+    starts = np.concatenate(([0], np.nonzero(np.diff(t) > 0.005)[0] + 1))
+    burst_no = np.cumsum(np.isin(np.arange(len(t)), starts)) - 1
+    first = t[starts]
+    last = np.append(t[starts[1:] - 1], t[-1])
+    offset = t - first[burst_no]
+    jit = []
+    for i in np.unique(ids):
+        o = offset[ids == i]
+        if len(o) > 2:
+            jit.append(np.abs(np.diff(o)))
+    oj = np.concatenate(jit) if jit else np.zeros(1)
+    return {"burst_start_p99": float(np.percentile(np.diff(first) * 1000, 99)),
+            "burst_len_p50": float(np.percentile((last - first) * 1000, 50)),
+            "burst_len_p99": float(np.percentile((last - first) * 1000, 99)),
+            "offset_jitter_p99": float(np.percentile(oj * 1000, 99))}
 
 
 def write_inf(path: Path, ports: list[int]) -> None:
@@ -360,7 +401,72 @@ def write_wav(path: Path, secs: float = 2.0) -> None:
     # WAV header format 1 (PCM) with 8-bit is what SIPp skips; it sends the data as is.
 
 
-def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
+def machine_floor(n: int, seconds: float) -> dict[str, float]:
+    """The same measurement with the simplest sender there is and nothing else running:
+    a separate process (no GIL to share, no calls, no SIP) sending one packet to each of N
+    sockets every 20 ms from absolute deadlines, at realtime priority when it may.  Its
+    interval p99 is what this machine's timers and loopback allow any sender."""
+    rx = subprocess.Popen([sys.executable, __file__, "--receiver", str(n), str(seconds)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    ports = json.loads(rx.stdout.readline())
+    tx = subprocess.Popen([sys.executable, __file__, "--floor-sender", json.dumps(ports),
+                           str(seconds)], stdout=subprocess.PIPE, text=True)
+    window = json.loads(tx.stdout.readline())
+    tx.wait()
+    rx.stdin.write(json.dumps(window) + "\n")
+    rx.stdin.flush()
+    res = json.loads(rx.stdout.readline())
+    rx.wait()
+    return res
+
+
+def floor_sender_main(ports: list[int], seconds: float) -> None:
+    """Child process of machine_floor."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+    except (OSError, AttributeError):
+        pass
+    socks = []
+    for _ in ports:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.setblocking(False)
+        socks.append(s)
+    addrs = [("127.0.0.1", p) for p in ports]
+    pkt = struct.pack("!BBHII", 0x80, 0, 0, 0, 1) + b"\xff" * 160
+    start = time.monotonic() + 1.0  # one second to settle, then the window
+    deadline, seq = time.perf_counter(), 0
+    end = start + seconds
+    while time.monotonic() < end:
+        deadline += 0.02
+        now = time.perf_counter()
+        if deadline > now:
+            time.sleep(deadline - now)
+        head = pkt[:2] + struct.pack("!H", seq & 0xFFFF) + pkt[4:]
+        for s, a in zip(socks, addrs, strict=True):
+            s.sendto(head, a)
+        seq += 1
+    print(json.dumps([start, end]), flush=True)
+
+
+def busy_threads(count: int) -> threading.Event:
+    """``count`` threads in the switch's process running pure Python until the returned
+    event is set: what a script computing in a loop does to everything that needs the
+    GIL (the clock thread's sends among them)."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        x = 0
+        while not stop.is_set():
+            for _ in range(1000):
+                x += 1
+
+    for i in range(count):
+        threading.Thread(target=spin, name=f"bench-busy-{i}", daemon=True).start()
+    return stop
+
+
+def run_rtp(sw, base: Path, n: int, seconds: int, busy: int = 0) -> dict[str, float]:
     port = sw.globals.get("sofia_internal_port")
     rx = subprocess.Popen([sys.executable, __file__, "--receiver", str(n), str(seconds)],
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -384,12 +490,15 @@ def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
     while len(sw.sessions) < n and time.monotonic() < deadline and p.poll() is None:
         time.sleep(0.1)
     established = len(sw.sessions)
+    if p.poll() is not None and established < n:
+        print(f"SIPp exited early ({p.returncode}): {p.stderr.read()[-1500:]}", file=sys.stderr)
     if os.environ.get("BENCH_DEBUG"):
         for s in list(sw.sessions.values())[:2]:
             print({k: s.get_variable(k) for k in ("remote_media_ip", "remote_media_port",
                    "local_media_port", "rtp_use_codec_name", "destination_number")})
     time.sleep(2.0)  # streams settle
     rss1 = rss_kb()
+    stop_busy = busy_threads(busy)
     clock = get_clock(20)
     clock.reset_stats()
     s0, c0, w0 = proc_cpu(p.pid), os.times(), time.monotonic()
@@ -397,6 +506,7 @@ def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
     time.sleep(seconds)
     s1, c1, w1 = proc_cpu(p.pid), os.times(), time.monotonic()
     r1, m1 = proc_cpu(rx.pid), cpu_times()
+    stop_busy.set()
     cst = clock.stats()
     still = len(sw.sessions)
     rx.stdin.write(json.dumps([w0, w1]) + "\n")
@@ -422,20 +532,27 @@ def run_rtp(sw, base: Path, n: int, seconds: int) -> dict[str, float]:
             "kb_per_call": (rss1 - rss0) / max(1, established),
             "clock_late_p99": cst.get("late_p99_ms", 0.0), "clock_work": cst.get("work_mean_ms", 0.0),
             "clock_cpu": cst.get("cpu_mean_ms", 0.0),
-            "clock_overruns": cst.get("overruns", 0), "clock_priority": cst.get("priority")}
+            "clock_overruns": cst.get("overruns", 0), "clock_priority": cst.get("priority"),
+            "send_mode": ",".join(m for _pt, m, _n in send_modes()) or "-"}
 
 
 def rtp_main(a: argparse.Namespace) -> None:
     print(conditions(), flush=True)
+    fl = machine_floor(a.rtp, min(a.seconds, 20))
+    print(f"machine floor (a bare sender process, nothing else, {a.rtp} streams): interval "
+          f"p99 per stream median {fl['p99_median']:.2f} ms worst {fl['p99_worst']:.2f} ms, "
+          f"burst start interval p99 {fl.get('burst_start_p99', 0):.2f} ms, a stream's "
+          f"offset moves p99 {fl.get('offset_jitter_p99', 0):.2f} ms", flush=True)
     base = Path(tempfile.mkdtemp(prefix="bench_sip_rtp_"))
     try:
         prepare(base, {"sessions-per-second": "1000", "max-sessions": "5000",
-                       "loglevel": "warning"}, {})
+                       "loglevel": "warning",
+                       "rtp-kernel-timing": "true" if a.send == "kernel" else "false"}, {})
         with running_switch(base, MODULES) as sw:
             tune_for_daemon()  # what `fsd -nc` does once started (GC, GIL switch interval)
             set_priority(a.priority)  # fsd -nc's default is realtime (FreeSWITCH's too)
             for i in range(a.runs):
-                f = run_rtp(sw, base, a.rtp, a.seconds)
+                f = run_rtp(sw, base, a.rtp, a.seconds, a.busy)
                 print(f"run {i + 1}: {f['established']}/{f['n']} calls established, "
                       f"{f['still']} still up at the end of the {a.seconds}s window, SIPp failed "
                       f"{f['failed']}, left {f['left']}; streams measured {f['streams']} "
@@ -449,7 +566,11 @@ def rtp_main(a: argparse.Namespace) -> None:
                       f"established call; media clock: tick work mean {f['clock_work']:.2f} ms "
                       f"(its CPU {f['clock_cpu']:.2f} ms), "
                       f"lateness p99 {f['clock_late_p99']:.2f} ms, overruns {f['clock_overruns']}, "
-                      f"priority {f['clock_priority']}",
+                      f"priority {f['clock_priority']}; packets sent by: {f['send_mode']}; "
+                      f"burst start interval p99 {f.get('burst_start_p99', 0):.2f} ms, burst "
+                      f"length p50 {f.get('burst_len_p50', 0):.2f} p99 "
+                      f"{f.get('burst_len_p99', 0):.2f} ms, a stream's offset in it moves "
+                      f"p99 {f.get('offset_jitter_p99', 0):.2f} ms",
                       flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -458,6 +579,13 @@ def rtp_main(a: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cps", type=int, default=0, help="offered calls per second")
+    ap.add_argument("--busy", type=int, default=0,
+                    help="--rtp: threads running pure Python in fsd's process meanwhile "
+                         "(a script computing in a loop)")
+    ap.add_argument("--send", choices=("kernel", "thread"), default="kernel",
+                    help="RTP packets queued with the kernel for each deadline (io_uring, "
+                         "fsd's default where available) or sent by the media clock thread "
+                         "(switch.conf rtp-kernel-timing=false)")
     ap.add_argument("--rtp", type=int, default=0, help="concurrent RTP calls")
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--runs", type=int, default=1)
@@ -469,7 +597,11 @@ def main() -> None:
     ap.add_argument("--profile-sps", type=int, default=0,
                     help="the profile's sessions-per-second (503 above it)")
     ap.add_argument("--receiver", nargs=2, type=float, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--floor-sender", nargs=2, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.floor_sender is not None:
+        floor_sender_main(json.loads(a.floor_sender[0]), float(a.floor_sender[1]))
+        return
     if a.receiver is not None:
         receiver_main(int(a.receiver[0]), a.receiver[1])
         return

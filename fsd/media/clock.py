@@ -94,6 +94,16 @@ class MediaClock:
         self._ports: dict[int, MediaPort] = {}
         self._snapshot: tuple[MediaPort, ...] = ()
         self._hooks: tuple[Callable[[], None], ...] = ()
+        self._end_hooks: tuple[Callable[[], None], ...] = ()
+        self._stop_hooks: tuple[Callable[[], None], ...] = ()
+        #: The deadline of the tick under way (``time.perf_counter`` seconds); the next
+        #: one is ``deadline + interval``.
+        self.deadline = 0.0
+        #: How long after each deadline the thread wakes (seconds).  RTP sets it when the
+        #: kernel sends its packets at the deadline (rtp_timed.py): woken just after the
+        #: timer, the thread runs the kernel's sends on its way out of sleep, before it
+        #: takes the GIL, instead of in the middle of its tick.
+        self.wake_after = 0.0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -124,16 +134,28 @@ class MediaClock:
             self._ports.pop(id(port), None)
             self._snapshot = tuple(self._ports.values())
 
-    def add_tick_hook(self, hook: Callable[[], None]) -> None:
-        """Run ``hook()`` once per tick before the ports (an endpoint's batched socket
-        I/O: RTP reads every stream's socket here, then each port reads its buffer)."""
+    def add_tick_hook(self, hook: Callable[[], None], *, when: str = "start") -> None:
+        """Run ``hook()`` in the clock thread: once per tick before the ports
+        (``"start"``: an endpoint's batched socket I/O — RTP reads every stream's socket
+        here, then each port reads its buffer), once per tick after them (``"end"``: RTP
+        queues what the ports produced for the next deadline), or as the thread exits
+        (``"stop"``: release what belongs to the thread)."""
+        if when not in ("start", "end", "stop"):
+            raise ValueError(f"tick hook time {when!r} is not start, end or stop")
         with self._lock:
-            self._hooks = (*self._hooks, hook)
+            if when == "start":
+                self._hooks = (*self._hooks, hook)
+            elif when == "end":
+                self._end_hooks = (*self._end_hooks, hook)
+            else:
+                self._stop_hooks = (*self._stop_hooks, hook)
         self.start()
 
     def remove_tick_hook(self, hook: Callable[[], None]) -> None:
         with self._lock:
             self._hooks = tuple(h for h in self._hooks if h is not hook)
+            self._end_hooks = tuple(h for h in self._end_hooks if h is not hook)
+            self._stop_hooks = tuple(h for h in self._stop_hooks if h is not hook)
 
     @property
     def port_count(self) -> int:
@@ -160,6 +182,12 @@ class MediaClock:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._run_hooks(self._stop_hooks)
+
+    def _loop(self) -> None:
         want = _priority
         self.priority = _apply_priority(want) if want != "normal" else "normal"
         if self.priority != "normal":
@@ -172,7 +200,7 @@ class MediaClock:
             deadline += self.interval
             now = perf()
             if deadline > now:
-                time.sleep(deadline - now)
+                time.sleep(deadline - now + self.wake_after)
                 behind = 0
             else:
                 behind += 1
@@ -190,6 +218,7 @@ class MediaClock:
                 missed = int(late / self.interval)
                 self.overruns += missed
                 deadline += missed * self.interval
+            self.deadline = deadline
             late = max(0.0, late)
             self._late.append(late)
             bucket = bisect_left(LATE_BUCKETS, late)
@@ -199,12 +228,7 @@ class MediaClock:
             self._hist_ticks += 1
             if late > self._late_max:
                 self._late_max = late
-            for hook in self._hooks:
-                try:
-                    hook()
-                except Exception as exc:  # a broken hook must not stop the clock
-                    self.errors += 1
-                    log(ERR, f"media clock: tick hook {hook!r} failed: {exc!r}")
+            self._run_hooks(self._hooks)
             for port in self._snapshot:
                 try:
                     port._tick()
@@ -213,9 +237,18 @@ class MediaClock:
                     log(
                         ERR, f"media clock: port {port.name!r} tick failed: {exc!r}", uuid=port.uuid
                     )
+            self._run_hooks(self._end_hooks)
             self._work.append(perf() - woke)
             self._cpu.append(cpu() - cpu0)
             self.ticks += 1
+
+    def _run_hooks(self, hooks: tuple[Callable[[], None], ...]) -> None:
+        for hook in hooks:
+            try:
+                hook()
+            except Exception as exc:  # a broken hook must not stop the clock
+                self.errors += 1
+                log(ERR, f"media clock: tick hook {hook!r} failed: {exc!r}")
 
     # -- figures -----------------------------------------------------------------------
     def stats(self) -> dict[str, float | int]:

@@ -17,7 +17,9 @@ from typing import Any
 import fsd
 from fsd.log import ERR, INFO, log
 from fsd.module import ModuleInterface, ModuleLoadError
+from fsd.truth import is_true
 
+from . import rtp_io
 from .auth import Nonces
 from .config import parse_profiles
 from .gateway import Gateway
@@ -89,6 +91,10 @@ class Sofia:
     # -- lifecycle -----------------------------------------------------------------------------
     def load(self) -> None:
         sw = self.switch
+        # switch.conf rtp-kernel-timing (default true): RTP packets queued with the
+        # kernel for each tick's deadline where io_uring allows (rtp_timed.py).
+        settings = getattr(sw, "settings", None) or {}
+        rtp_io.set_kernel_timing(is_true(settings.get("rtp-kernel-timing"), True))
         conf = sw.config.get_configuration("sofia.conf") if sw.config is not None else None
         for cfg in parse_profiles(conf, sw.ipv4):
             st = Stack(self, cfg)
@@ -200,7 +206,12 @@ def fsd_status_lines(switch: Any, module: ModuleInterface | None) -> list[str]:
     sofia = module.state.get("sofia") if module is not None else None
     if sofia is None:
         return []
-    return [f"sofia: {len(sofia.stacks)} profile(s), {len(sofia.registrar.all())} registration(s)"]
+    lines = [f"sofia: {len(sofia.stacks)} profile(s), {len(sofia.registrar.all())} registration(s)"]
+    for ptime, mode, streams in rtp_io.send_modes():
+        how = ("queued with the kernel for each deadline (io_uring)" if mode == "kernel"
+               else "sent by the media clock thread")
+        lines.append(f"RTP {ptime} ms: {streams} stream(s), packets {how}")
+    return lines
 
 
 @fsd.hookimpl

@@ -220,10 +220,9 @@ class RtpStream:
                 port.sink = None
             if port._pull == self._pull:
                 port.set_pull_source(None)
-            try:
-                self.sock.close()
-            finally:
-                release_port(self.local_ip, self.local_port)
+            # Closed once no packet queued with the kernel can still name the socket.
+            ip, lport = self.local_ip, self.local_port
+            self._poller.retire(self.sock, lambda: release_port(ip, lport))
 
     def variables(self, advertised_ip: str | None = None) -> dict[str, str]:
         """The channel variables FreeSWITCH sets once media is negotiated (§8.1): the

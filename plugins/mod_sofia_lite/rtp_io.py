@@ -18,6 +18,12 @@ variation of the whole tick's work (measured: p99 27–30 ms at 100–200 calls)
 from the deadline, every stream's packet leaves at the same offset each tick and the gaps
 carry only the clock's wake-up lateness and the send loop itself.  The price is one packet
 time (20 ms) of added send latency, within what a far end's jitter buffer absorbs.
+
+Where the kernel allows it (Linux io_uring, see rtp_timed.py) the packets are not sent by
+the clock thread at all: at the end of the tick the poller queues them behind a kernel
+timer at the next deadline, and the kernel sends them there whether or not the clock
+thread has woken or holds the GIL.  Otherwise (``rtp-kernel-timing`` false in
+switch.conf, or no io_uring) the clock thread sends them when it wakes.
 """
 
 from __future__ import annotations
@@ -28,8 +34,12 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
+from fsd_modules.mod_sofia_lite.rtp_timed import TimedSender
+
+from fsd.log import NOTICE, log
 from fsd.media.clock import MediaClock
 
 _MAX_ROUNDS = 8  # reads per socket per tick at most (a burst of 8 packets)
@@ -38,8 +48,23 @@ _MAX_ROUNDS = 8  # reads per socket per tick at most (a burst of 8 packets)
 #: tick, 3x the usual) would otherwise make that tick's reads cost 20-30 ms and the next
 #: tick start late, which delays every stream's packets.
 READ_BUDGET = 0.4
+#: With kernel-timed sends, the clock wakes this long after the deadline (MediaClock.
+#: wake_after): the kernel's sends for the deadline run as the thread leaves its sleep.
+WAKE_AFTER = 0.0002
 _used: set[tuple[str, int]] = set()
 _used_lock = threading.Lock()
+_kernel_timing = True
+
+
+def set_kernel_timing(enabled: bool) -> None:
+    """Whether pollers queue packets with the kernel (io_uring) when it can; read by
+    every poller at every tick, so a change takes effect within one tick."""
+    global _kernel_timing
+    _kernel_timing = bool(enabled)
+
+
+def kernel_timing() -> bool:
+    return _kernel_timing
 
 
 class RtpError(Exception):
@@ -105,7 +130,11 @@ class RtpPoller:
         self.reads = 0
         #: (stream, pt, ts, payload, marker, address) made during this tick, sent at the next
         self.outbox: list[tuple] = []
+        self._timed: TimedSender | None = None
+        self._timed_failed = False  # io_uring is not usable here: never try again
         clock.add_tick_hook(self.tick)
+        clock.add_tick_hook(self.finish_tick, when="end")
+        clock.add_tick_hook(self._clock_stopped, when="stop")
 
     def add(self, fd: int, stream: _Reader) -> None:
         with self._lock:
@@ -125,6 +154,61 @@ class RtpPoller:
     @property
     def count(self) -> int:
         return len(self._streams)
+
+    @property
+    def send_mode(self) -> str:
+        """"kernel" while packets are queued with io_uring, else "thread"."""
+        return "kernel" if self._timed is not None else "thread"
+
+    def retire(self, sock: socket.socket, after: Callable[[], None] | None = None) -> None:
+        """Close a stream's socket (then call ``after``): at once, or — when packets
+        queued with the kernel may still name it — once they have left."""
+        with self._lock:
+            if self._timed is not None:
+                self._timed.retire(sock, after)
+                return
+        try:
+            sock.close()
+        finally:
+            if after is not None:
+                after()
+
+    def finish_tick(self) -> None:
+        """End of the tick (clock thread): hand the outbox to the kernel, timed for the
+        next deadline, when kernel timing is on and works here."""
+        with self._lock:  # against retire() and _clock_stopped()
+            timed = self._timed
+            if _kernel_timing and not self._timed_failed:
+                if timed is None:
+                    timed = self._timed = TimedSender.open()
+                    if timed is None:
+                        self._timed_failed = True
+                        log(NOTICE, "RTP: io_uring is not available; packets are sent by "
+                                    "the media clock thread")
+                        return
+                self.clock.wake_after = WAKE_AFTER
+                out, self.outbox = self.outbox, []
+                timed.queue(out, self.clock.deadline + self.clock.interval)
+                if not timed.broken:
+                    return
+                self._timed_failed = True
+            self.clock.wake_after = 0.0
+            if timed is not None:
+                # Switched off (or broken): the thread sends the outbox from now on; the
+                # ring goes once what it holds has left.
+                timed.poll()
+                if not timed.in_flight or timed.broken:
+                    self._timed = None
+                    timed.close()
+
+    def _clock_stopped(self) -> None:
+        """The clock thread is exiting: the kernel cancels what it queued, so the ring
+        goes with it (and the sockets waiting for it are closed); a restarted clock
+        thread opens its own."""
+        with self._lock:
+            timed, self._timed = self._timed, None
+            if timed is not None:
+                timed.close()
 
     def send_pending(self) -> None:
         """Send what the streams built during the previous tick (its own list, so a stream
@@ -179,3 +263,11 @@ def poller_for(clock: MediaClock) -> RtpPoller:
         if p is None or p.clock is not clock:
             p = _pollers[id(clock)] = RtpPoller(clock)
         return p
+
+
+def send_modes() -> list[tuple[int, str, int]]:
+    """(ptime ms, "kernel" or "thread", streams) for every clock with RTP on it."""
+    with _pollers_lock:
+        pollers = list(_pollers.values())
+    return [(p.clock.ptime, p.send_mode, p.count) for p in pollers]
+

@@ -243,7 +243,9 @@ def test_hold_and_resume_keep_ssrc_seq_and_clock(sw, peer):
         n_before = len(peer.received)
         last = peer.received[-1]
         peer.recv_until(lambda r: False, 0.3)
-        assert len(peer.received) - n_before <= 1  # nothing sent while held
+        # Nothing sent while held but the one packet already queued with the kernel.
+        assert len(peer.received) - n_before <= 1
+        last = peer.received[-1]
         st.update(H.negotiated_for(peer, direction="sendrecv"))
         assert peer.recv_until(lambda r: r[-1].seq != last.seq and len(r) > n_before + 3)
         resumed = [r for r in peer.received if r.seq > last.seq or r.seq < 100][0]
@@ -330,7 +332,17 @@ def test_port_range_exhausted_and_released(sw):
     with pytest.raises(RtpError, match="no free RTP port"):
         RtpStream(s, port_range=(40000, 40003))
     a.close()
-    c = RtpStream(s, port_range=(40000, 40003))
+    # The port comes back once no packet queued with the kernel can name the socket
+    # (at once when the clock thread sends; within two ticks with io_uring).
+    streams = []
+
+    def reopened() -> bool:
+        with contextlib.suppress(RtpError):
+            streams.append(RtpStream(s, port_range=(40000, 40003)))
+        return bool(streams)
+
+    assert wait_until(reopened, timeout=2)
+    c = streams[0]
     assert c.local_port == a.local_port
     b.close()
     c.close()
@@ -467,4 +479,26 @@ def test_a_stream_never_started_is_closed_with_its_call(sw):
     s.hangup()
     assert wait_until(lambda: st.closed)
     from fsd_modules.mod_sofia_lite.rtp_io import _used
-    assert (st.local_ip, port) not in _used
+    assert wait_until(lambda: (st.local_ip, port) not in _used, timeout=2)
+    assert st.sock.fileno() == -1
+
+
+@pytest.mark.parametrize("setting, mode", [("false", "thread"), ("true", "kernel")])
+def test_switch_conf_rtp_kernel_timing_decides_who_sends(tmp_path, peer, setting, mode):
+    """switch.conf rtp-kernel-timing: packets queued with the kernel (io_uring) or sent
+    by the media clock thread; either way the far end gets an unbroken stream, and
+    `status` says which."""
+    from fsd_modules.mod_sofia_lite import rtp_io, uring
+    if mode == "kernel" and uring.open_ring(8) is None:
+        mode = "thread"  # this kernel refuses io_uring: the fallback is what runs
+    with running_switch(tmp_path, [*MODULES, "mod_sofia_lite"],
+                        switch_settings={"rtp-kernel-timing": setting}) as sw:
+        assert rtp_io.kernel_timing() is (setting == "true")
+        with rtp_call(sw, H.negotiated_for(peer)) as (_s, st):
+            assert peer.recv_until(lambda r: len(r) >= 20)
+            assert st._poller.send_mode == mode
+            seqs = [r.seq for r in peer.received[-15:]]
+            assert all((b - a) & 0xFFFF == 1 for a, b in zip(seqs, seqs[1:], strict=False))
+            how = "queued with the kernel" if mode == "kernel" else "sent by the media clock"
+            assert how in sw.api_execute("status")
+    rtp_io.set_kernel_timing(True)

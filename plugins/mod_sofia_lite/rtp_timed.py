@@ -1,0 +1,288 @@
+"""RTP packets the kernel sends at the next tick's deadline (io_uring; see uring.py).
+
+The poller's outbox fills while the media clock ticks the ports.  At the end of the tick,
+:meth:`TimedSender.queue` turns it into one chain per batch: a kernel timer at the next
+deadline, then one ``sendmsg`` per packet, hard-linked so that one failed send does not
+cancel the others.  The clock thread is then free: whatever it does next (reading
+sockets, running ports, waiting for the GIL), the packets leave when the timer fires.
+Measured at 500 streams with two Python threads hogging the GIL: interval p99 20.5 ms
+this way, 119 ms with the packets sent by a Python loop at the deadline.
+
+What a queued packet needs must stay put until the kernel has sent it: the ``msghdr``,
+``iovec``, address and bytes are written into an arena (a ctypes buffer) that belongs to
+the batch until the chain's last send completes; and a stream's socket must not be closed
+while a queued send names its descriptor (the number could be reused by a new socket in
+between), so closing goes through :meth:`retire`, which closes it once every batch queued
+before has completed.
+
+Only the clock thread calls :meth:`queue` and :meth:`poll`: the kernel runs the sends as
+task work of the thread that submitted them, and that thread runs at realtime priority.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import socket
+import struct
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from fsd_modules.mod_sofia_lite import uring
+from fsd_modules.mod_sofia_lite.rtp_packet import build_rtp
+
+from fsd.log import WARNING, log
+
+_ENTRIES = 1024  # submission queue size; a batch of more packets goes as several chains
+# msghdr (56) + iovec (16) + sockaddr_in6 room (32), then the packet, 8-byte aligned.
+_HDR = struct.Struct("<QI4xQQQQi4xQQ32s")
+_HDR_SIZE = 104
+_TS = struct.Struct("<qq")
+_LAST = 1 << 62  # user_data flag: the last send of a chain (its completion is always posted)
+_PROBE = 1 << 61
+_GRAVEYARD: list[Any] = []
+_BATCH_SHIFT = 24  # user_data = batch number << 24 | packet index
+_INDEX_MASK = (1 << _BATCH_SHIFT) - 1
+
+
+class _Batch:
+    __slots__ = ("number", "arena", "streams", "chains_left", "retired")
+
+    def __init__(self, number: int, arena: Any) -> None:
+        self.number = number
+        self.arena = arena
+        self.streams: list[Any] = []  # index -> stream, to count a failed send
+        self.chains_left = 0
+        self.retired: list[tuple[socket.socket, Callable[[], None] | None]] = []
+
+
+def _sockaddr(addr: tuple) -> tuple[bytes, int]:
+    """The packed sockaddr for a resolved (ip, port[, flow, scope]) and its length."""
+    ip, port = addr[0], int(addr[1])
+    if ":" in ip:
+        flow = int(addr[2]) if len(addr) > 2 else 0
+        scope = int(addr[3]) if len(addr) > 3 else 0
+        return struct.pack("<HHI16sI", socket.AF_INET6, socket.htons(port), flow,
+                           socket.inet_pton(socket.AF_INET6, ip), scope), 28
+    return struct.pack("<HH4s8x", socket.AF_INET, socket.htons(port),
+                       socket.inet_aton(ip)), 16
+
+
+class TimedSender:
+    """Sends each tick's packets at the next deadline from the kernel (module docstring)."""
+
+    def __init__(self, ring: uring.Ring) -> None:
+        self.ring = ring
+        self._batch_no = 0
+        self._inflight: deque[_Batch] = deque()
+        self._free_arenas: list[Any] = []
+        self._ts_bufs: deque[Any] = deque()  # kept alive with their batch (timer reads them)
+        self._sa_cache: dict[tuple, tuple[bytes, int]] = {}
+        self._retired: list[tuple[socket.socket, Callable[[], None] | None]] = []
+        self._retire_lock = threading.Lock()
+        self.broken = ""  # why the ring failed (io_uring_enter refused): callers fall back
+        self.batches = 0
+        self.packets = 0
+        self.errors = 0
+
+    # -- setup ----------------------------------------------------------------------
+    @classmethod
+    def open(cls) -> TimedSender | None:
+        """A sender on a new ring, or None where the kernel cannot do timed linked sends
+        (no io_uring, or a kernel without the timeout flags used here).  Call from the
+        thread that will queue (the clock thread)."""
+        # Cooperative task running (Linux 5.19+): the kernel does not interrupt the clock
+        # thread to send; the sends run when the thread next enters or leaves the kernel —
+        # at the deadline that is its own wake-up from sleep, before it asks for the GIL.
+        ring = uring.open_ring(_ENTRIES, uring.SETUP_COOP_TASKRUN) or uring.open_ring(_ENTRIES)
+        if ring is None:
+            return None
+        try:
+            if cls._probe(ring):
+                return cls(ring)
+        except OSError:
+            pass
+        ring.close()
+        return None
+
+    @staticmethod
+    def _probe(ring: uring.Ring) -> bool:
+        """A timer hard-linked to a no-op, waited for: True when only the no-op completes,
+        successfully (absolute timeouts, ETIME_SUCCESS, hard links and skipped
+        completions all work)."""
+        ts = ctypes.create_string_buffer(16)  # an absolute time of 0: already passed
+        ring.prep(uring.OP_TIMEOUT, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS, -1, 0,
+                  ctypes.addressof(ts), 1, uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS,
+                  _PROBE | 1)
+        ring.prep(uring.OP_NOP, 0, -1, 0, 0, 0, 0, _PROBE)
+        ring.submit()
+        got = ring.wait(1, timeout=0.5)
+        return got == [(_PROBE, 0)]
+
+    # -- the clock thread -----------------------------------------------------------
+    def queue(self, outbox: list[tuple], deadline: float) -> None:
+        """Queue ``outbox`` entries (stream, pt, ts, payload, marker, address) to leave
+        at ``deadline`` (CLOCK_MONOTONIC seconds, i.e. ``time.perf_counter``).  Sequence
+        numbers are taken now; a stream that stopped sending (hold, hangup) is skipped.
+        When the kernel refuses the submission, :attr:`broken` says why (the entries of
+        that tick are lost; the caller sends from then on)."""
+        try:
+            self._queue(outbox, deadline)
+        except OSError as exc:
+            self.broken = str(exc)
+            log(WARNING, f"RTP: io_uring failed ({exc}); the media clock thread sends from now on")
+
+    def _queue(self, outbox: list[tuple], deadline: float) -> None:
+        self.poll()
+        ring = self.ring
+        self._batch_no += 1
+        number = self._batch_no
+        with self._retire_lock:
+            retired, self._retired = self._retired, []
+        items = []
+        size = 0
+        for entry in outbox:
+            st, pt, ts, payload, marker, addr = entry
+            if not st._sending or addr is None:
+                continue
+            pkt = build_rtp(pt, st._seq, ts, st.ssrc, payload, marker)
+            st._seq = (st._seq + 1) & 0xFFFF
+            st.packets_out += 1
+            st.bytes_out += len(pkt)
+            items.append((st, pkt, addr))
+            size += _HDR_SIZE + ((len(pkt) + 7) & ~7)
+        if not items and not retired:
+            return
+        batch = _Batch(number, self._arena(size))
+        batch.retired = retired
+        self._inflight.append(batch)
+        if not items:
+            # Nothing to send, but sockets to close after what is in flight: a chain of
+            # its own (a timer and a no-op) marks the moment.
+            batch.chains_left = 1
+            tsbuf = self._timespec(deadline)
+            ring.prep(uring.OP_TIMEOUT, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS, -1,
+                      0, ctypes.addressof(tsbuf), 1,
+                      uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS, 0)
+            ring.prep(uring.OP_NOP, 0, -1, 0, 0, 0, 0, _LAST | number << _BATCH_SHIFT)
+            ring.submit()
+            return
+        arena = batch.arena
+        base = ctypes.addressof(arena)
+        mv = memoryview(arena).cast("B")
+        streams = batch.streams
+        cache = self._sa_cache
+        off = 0
+        n = len(items)
+        i = 0
+        while i < n:
+            # One chain: a timer, then as many sends as the submission queue has room for.
+            if ring.space < 2:
+                ring.submit()
+            chain = min(n - i, ring.space - 1)
+            tsbuf = self._timespec(deadline)
+            ring.prep(uring.OP_TIMEOUT, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS, -1,
+                      0, ctypes.addressof(tsbuf), 1,
+                      uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS, 0)
+            batch.chains_left += 1
+            end = i + chain
+            while i < end:
+                st, pkt, addr = items[i]
+                sa = cache.get(addr)
+                if sa is None:
+                    if len(cache) > 4096:
+                        cache.clear()
+                    sa = cache[addr] = _sockaddr(addr)
+                plen = len(pkt)
+                a = base + off
+                _HDR.pack_into(mv, off, a + 72, sa[1], a + 56, 1, 0, 0, 0,
+                               a + _HDR_SIZE, plen, sa[0])
+                mv[off + _HDR_SIZE:off + _HDR_SIZE + plen] = pkt
+                streams.append(st)
+                ud = number << _BATCH_SHIFT | i
+                if i == end - 1:
+                    ring.prep(uring.OP_SENDMSG, 0, st.sock.fileno(), 0, a, 1,
+                              uring.MSG_DONTWAIT, ud | _LAST)
+                else:
+                    ring.prep(uring.OP_SENDMSG, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS,
+                              st.sock.fileno(), 0, a, 1, uring.MSG_DONTWAIT, ud)
+                off += _HDR_SIZE + ((plen + 7) & ~7)
+                i += 1
+        ring.submit()
+        self.batches += 1
+        self.packets += n
+
+    def _timespec(self, deadline: float) -> Any:
+        buf = ctypes.create_string_buffer(16)
+        sec = int(deadline)
+        _TS.pack_into(buf, 0, sec, int((deadline - sec) * 1e9))
+        # The kernel reads the timespec when the entry is submitted; kept a while anyway.
+        self._ts_bufs.append(buf)
+        if len(self._ts_bufs) > 64:
+            self._ts_bufs.popleft()
+        return buf
+
+    def _arena(self, size: int) -> Any:
+        size = max(size, 1)
+        for k, a in enumerate(self._free_arenas):
+            if ctypes.sizeof(a) >= size:
+                return self._free_arenas.pop(k)
+        return ctypes.create_string_buffer(max(size * 2, 65536))
+
+    def poll(self) -> None:
+        """Take the kernel's completions: count failed sends, finish batches whose chains
+        are done (their arena is reused, their retired sockets closed)."""
+        done = self.ring.completions()
+        if not done:
+            return
+        by_no = {b.number: b for b in self._inflight}
+        for ud, res in done:
+            batch = by_no.get((ud & ~_LAST) >> _BATCH_SHIFT)
+            if res < 0:
+                idx = ud & _INDEX_MASK
+                if batch is not None and idx < len(batch.streams):
+                    st = batch.streams[idx]
+                    st.send_errors += 1
+                    st.packets_out -= 1
+                self.errors += 1
+            if ud & _LAST and batch is not None:
+                batch.chains_left -= 1
+        # Chains complete in deadline order; close what waited for them.
+        while self._inflight and self._inflight[0].chains_left <= 0:
+            b = self._inflight.popleft()
+            self._free_arenas.append(b.arena)
+            for sock, after in b.retired:
+                _close(sock, after)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._inflight)
+
+    # -- any thread -------------------------------------------------------------------
+    def retire(self, sock: socket.socket, after: Callable[[], None] | None = None) -> None:
+        """Close ``sock`` (then call ``after``) once no queued send can still name it."""
+        with self._retire_lock:
+            self._retired.append((sock, after))
+
+    def close(self) -> None:
+        """Stop: pending sends are cancelled with the ring; retired sockets closed now."""
+        with self._retire_lock:
+            retired, self._retired = self._retired, []
+        for b in self._inflight:
+            retired.extend(b.retired)
+        # The ring's teardown runs in the kernel after close() returns: the memory its
+        # entries point at is kept for the life of the process.
+        _GRAVEYARD.extend(b.arena for b in self._inflight)
+        self._inflight.clear()
+        self.ring.close()
+        for sock, after in retired:
+            _close(sock, after)
+
+
+def _close(sock: socket.socket, after: Callable[[], None] | None) -> None:
+    try:
+        sock.close()
+    finally:
+        if after is not None:
+            after()

@@ -1,0 +1,234 @@
+"""RTP packets queued with the kernel for a deadline (rtp_timed.py over uring.py): they
+leave at the deadline, not before; a failed send is counted and does not stop the others;
+a retired socket stays open until what names it has left; the poller falls back to
+sending from the clock thread when kernel timing is off."""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import time
+
+import pytest
+from fsd_modules.mod_sofia_lite import rtp_io, uring
+from fsd_modules.mod_sofia_lite.rtp_packet import parse_rtp
+from fsd_modules.mod_sofia_lite.rtp_timed import TimedSender
+
+from fsd.media.clock import MediaClock
+from fsd.testing import wait_until
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def _kernel_refuses() -> str:
+    ring = uring.open_ring(8)
+    if ring is None:
+        return "this kernel or sandbox refuses io_uring (the thread path is tested below)"
+    ring.close()
+    return ""
+
+
+needs_uring = pytest.mark.skipif(bool(_kernel_refuses()), reason=_kernel_refuses() or "-")
+
+
+class Stream:
+    """What TimedSender reads and writes of an RtpStream."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self._sending = True
+        self._seq = 100
+        self.ssrc = 0x1234
+        self.packets_out = self.bytes_out = self.send_errors = 0
+
+
+def receiver() -> socket.socket:
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    r.bind(("127.0.0.1", 0))
+    r.settimeout(2)
+    return r
+
+
+def recv_stamped(r: socket.socket) -> tuple[bytes, float, tuple]:
+    """Datagram, the kernel's arrival time (CLOCK_MONOTONIC seconds), source."""
+    data, anc, _flags, src = r.recvmsg(70000, socket.CMSG_SPACE(16))
+    sec, nsec = struct.unpack("qq", anc[0][2][:16])
+    return data, sec + nsec / 1e9 + (time.monotonic() - time.time()), src
+
+
+def settle(sender: TimedSender, until: float) -> None:
+    """Sleep past ``until`` (the kernel runs the sends as this thread wakes), then take
+    the completions."""
+    while time.perf_counter() < until + 0.01:
+        time.sleep(0.002)
+    sender.poll()
+
+
+@needs_uring
+def test_packets_leave_at_the_deadline_not_before():
+    sender = TimedSender.open()
+    assert sender is not None
+    streams = [Stream() for _ in range(3)]
+    rx = [receiver() for _ in streams]
+    try:
+        deadline = time.perf_counter() + 0.15
+        out = [(st, 0, 160 * i, bytes([i]) * 160, i == 0, r.getsockname())
+               for i, (st, r) in enumerate(zip(streams, rx, strict=True))]
+        sender.queue(out, deadline)
+        time.sleep(0.05)
+        assert select.select(rx, [], [], 0)[0] == []  # nothing before the deadline
+        settle(sender, deadline)
+        for i, (st, r) in enumerate(zip(streams, rx, strict=True)):
+            data, at, src = recv_stamped(r)
+            assert at >= deadline - 0.0005, "sent early"
+            assert at < deadline + 0.05
+            assert src == st.sock.getsockname()
+            p = parse_rtp(data)
+            assert (p.seq, p.ts, p.ssrc, p.marker, p.payload) == (
+                100, 160 * i, 0x1234, i == 0, bytes([i]) * 160)
+            assert (st._seq, st.packets_out, st.bytes_out, st.send_errors) == (101, 1, 172, 0)
+        assert sender.in_flight == 0
+    finally:
+        sender.close()
+        for s in streams:
+            s.sock.close()
+        for r in rx:
+            r.close()
+
+
+@needs_uring
+def test_a_failed_send_is_counted_and_the_others_still_leave():
+    sender = TimedSender.open()
+    streams = [Stream() for _ in range(3)]
+    rx = [receiver() for _ in streams]
+    try:
+        deadline = time.perf_counter() + 0.03
+        payloads = [b"a" * 160, b"b" * 70000, b"c" * 160]  # the middle one: EMSGSIZE
+        sender.queue([(st, 0, 0, pl, False, r.getsockname())
+                      for st, pl, r in zip(streams, payloads, rx, strict=True)], deadline)
+        settle(sender, deadline)
+        assert parse_rtp(rx[0].recv(2048)).payload == payloads[0]
+        assert parse_rtp(rx[2].recv(2048)).payload == payloads[2]
+        assert [s.send_errors for s in streams] == [0, 1, 0]
+        assert [s.packets_out for s in streams] == [1, 0, 1]
+        assert sender.errors == 1 and sender.in_flight == 0
+    finally:
+        sender.close()
+        for s in streams:
+            s.sock.close()
+        for r in rx:
+            r.close()
+
+
+@needs_uring
+def test_a_stream_that_stopped_sending_is_skipped():
+    sender = TimedSender.open()
+    st, r = Stream(), receiver()
+    try:
+        st._sending = False  # put on hold / hung up before its packet was queued
+        sender.queue([(st, 0, 0, b"x" * 160, False, r.getsockname())], time.perf_counter())
+        settle(sender, time.perf_counter() + 0.02)
+        assert select.select([r], [], [], 0)[0] == []
+        assert (st._seq, st.packets_out) == (100, 0)
+    finally:
+        sender.close()
+        st.sock.close()
+        r.close()
+
+
+@needs_uring
+def test_a_retired_socket_stays_open_until_its_queued_packet_left():
+    sender = TimedSender.open()
+    st, r = Stream(), receiver()
+    closed = []
+    try:
+        deadline = time.perf_counter() + 0.1
+        sender.queue([(st, 0, 0, b"x" * 160, False, r.getsockname())], deadline)
+        sender.retire(st.sock, lambda: closed.append(True))
+        # The next tick's queue (nothing to send) takes the retirement along.
+        sender.queue([], deadline + 0.02)
+        sender.poll()
+        assert st.sock.fileno() != -1 and not closed  # its descriptor is still named
+        settle(sender, deadline + 0.02)
+        data, _at, src = recv_stamped(r)
+        assert parse_rtp(data).seq == 100 and src[1] > 0
+        assert st.sock.fileno() == -1 and closed == [True]
+    finally:
+        sender.close()
+        r.close()
+
+
+@needs_uring
+def test_closing_the_sender_closes_retired_sockets():
+    sender = TimedSender.open()
+    st = Stream()
+    sender.retire(st.sock)
+    sender.close()
+    assert st.sock.fileno() == -1
+    assert sender.ring.closed
+
+
+class Producer:
+    """Stands in for the ports: appends one packet to the poller's outbox during a tick
+    (a clock hook after the poller's), as a stream's sink does."""
+
+    def __init__(self, poller: rtp_io.RtpPoller, st: Stream, addr: tuple) -> None:
+        self.poller, self.st, self.addr, self.pending = poller, st, addr, []
+        poller.clock.add_tick_hook(self.tick)
+
+    def send(self, payload: bytes) -> None:
+        self.pending.append(payload)
+
+    def tick(self) -> None:
+        while self.pending:
+            self.poller.outbox.append((self.st, 0, 0, self.pending.pop(0), False, self.addr))
+
+
+def test_the_poller_sends_from_the_clock_thread_when_kernel_timing_is_off(monkeypatch):
+    monkeypatch.setattr(rtp_io, "_kernel_timing", False)
+    clock = MediaClock(20, name="test-thread-send")
+    poller = rtp_io.RtpPoller(clock)
+    st, r = Stream(), receiver()
+    sent: list[tuple] = []
+    st._sent = lambda *a: sent.append(a)  # what the thread path calls, per packet
+    try:
+        Producer(poller, st, r.getsockname()).send(b"x")
+        assert wait_until(lambda: sent, timeout=2)
+        assert sent[0][2] == b"x" and poller.send_mode == "thread"
+    finally:
+        clock.stop()
+        st.sock.close()
+        r.close()
+
+
+@needs_uring
+def test_the_poller_queues_with_the_kernel_and_falls_back_when_switched_off(monkeypatch):
+    monkeypatch.setattr(rtp_io, "_kernel_timing", True)
+    clock = MediaClock(20, name="test-kernel-send")
+    poller = rtp_io.RtpPoller(clock)
+    st, r = Stream(), receiver()
+    sent: list[tuple] = []
+    st._sent = lambda *a: sent.append(a)
+    try:
+        assert wait_until(lambda: poller.send_mode == "kernel", timeout=2)
+        producer = Producer(poller, st, r.getsockname())
+        producer.send(b"k" * 160)
+        assert parse_rtp(r.recv(2048)).payload == b"k" * 160
+        assert sent == [] and st.packets_out == 1
+        # A socket retired now is closed once the queued packets have left.
+        other = Stream()
+        poller.retire(other.sock)
+        assert wait_until(lambda: other.sock.fileno() == -1, timeout=2)
+        rtp_io.set_kernel_timing(False)
+        assert wait_until(lambda: poller.send_mode == "thread", timeout=2)
+        producer.send(b"t" * 160)
+        assert wait_until(lambda: sent, timeout=2)
+        assert sent[0][2] == b"t" * 160
+    finally:
+        clock.stop()
+        st.sock.close()
+        r.close()
