@@ -232,3 +232,53 @@ def test_the_poller_queues_with_the_kernel_and_falls_back_when_switched_off(monk
         clock.stop()
         st.sock.close()
         r.close()
+
+
+@needs_uring
+def test_more_packets_than_the_ring_holds_go_as_several_chains():
+    sender = TimedSender.open()
+    st, r = Stream(), receiver()
+    r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    try:
+        n = sender.ring.sq_entries * 2 + 10  # three chains, the ring submitted when full
+        deadline = time.perf_counter() + 0.05
+        sender.queue([(st, 0, i, struct.pack("!I", i), False, r.getsockname())
+                      for i in range(n)], deadline)
+        settle(sender, deadline)
+        got = []
+        r.setblocking(False)
+        while True:
+            try:
+                got.append(parse_rtp(r.recv(2048)).payload)
+            except BlockingIOError:
+                break
+        assert sorted(got) == [struct.pack("!I", i) for i in range(n)]
+        assert st.packets_out == n and st.send_errors == 0 and sender.in_flight == 0
+    finally:
+        sender.close()
+        st.sock.close()
+        r.close()
+
+
+@needs_uring
+def test_ipv6_destinations():
+    try:
+        r6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        r6.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    sender = TimedSender.open()
+    st = Stream()
+    st.sock.close()
+    st.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    st.sock.bind(("::1", 0))
+    try:
+        sender.queue([(st, 0, 0, b"six", False, r6.getsockname())], time.perf_counter())
+        settle(sender, time.perf_counter())
+        r6.settimeout(2)
+        data, src = r6.recvfrom(2048)
+        assert parse_rtp(data).payload == b"six" and src[1] == st.sock.getsockname()[1]
+    finally:
+        sender.close()
+        st.sock.close()
+        r6.close()
