@@ -60,6 +60,31 @@ def recv_stamped(r: socket.socket) -> tuple[bytes, float, tuple]:
     return data, sec + nsec / 1e9 + (time.monotonic() - time.time()), src
 
 
+@pytest.fixture
+def sender():
+    ts = TimedSender.open()
+    assert ts is not None
+    yield ts
+    ts.close()
+
+
+@pytest.fixture
+def socks():
+    """Sockets a test opens, closed after it (an already closed one is fine)."""
+    opened: list[socket.socket] = []
+    yield opened
+    for s in opened:
+        s.close()
+
+
+def streams_and_receivers(socks: list, n: int) -> tuple[list[Stream], list[socket.socket]]:
+    streams = [Stream() for _ in range(n)]
+    rx = [receiver() for _ in range(n)]
+    socks.extend(st.sock for st in streams)
+    socks.extend(rx)
+    return streams, rx
+
+
 def settle(sender: TimedSender, until: float) -> None:
     """Sleep past ``until`` (the kernel runs the sends as this thread wakes), then take
     the completions."""
@@ -69,102 +94,71 @@ def settle(sender: TimedSender, until: float) -> None:
 
 
 @needs_uring
-def test_packets_leave_at_the_deadline_not_before():
-    sender = TimedSender.open()
-    assert sender is not None
-    streams = [Stream() for _ in range(3)]
-    rx = [receiver() for _ in streams]
-    try:
-        deadline = time.perf_counter() + 0.15
-        out = [(st, 0, 160 * i, bytes([i]) * 160, i == 0, r.getsockname())
-               for i, (st, r) in enumerate(zip(streams, rx, strict=True))]
-        sender.queue(out, deadline)
-        time.sleep(0.05)
-        assert select.select(rx, [], [], 0)[0] == []  # nothing before the deadline
-        settle(sender, deadline)
-        for i, (st, r) in enumerate(zip(streams, rx, strict=True)):
-            data, at, src = recv_stamped(r)
-            assert at >= deadline - 0.0005, "sent early"
-            assert at < deadline + 0.05
-            assert src == st.sock.getsockname()
-            p = parse_rtp(data)
-            assert (p.seq, p.ts, p.ssrc, p.marker, p.payload) == (
-                100, 160 * i, 0x1234, i == 0, bytes([i]) * 160)
-            assert (st._seq, st.packets_out, st.bytes_out, st.send_errors) == (101, 1, 172, 0)
-        assert sender.in_flight == 0
-    finally:
-        sender.close()
-        for s in streams:
-            s.sock.close()
-        for r in rx:
-            r.close()
+def test_packets_leave_at_the_deadline_not_before(sender, socks):
+    streams, rx = streams_and_receivers(socks, 3)
+    deadline = time.perf_counter() + 0.15
+    out = [(st, 0, 160 * i, bytes([i]) * 160, i == 0, r.getsockname())
+           for i, (st, r) in enumerate(zip(streams, rx, strict=True))]
+    sender.queue(out, deadline)
+    time.sleep(0.05)
+    assert select.select(rx, [], [], 0)[0] == []  # nothing before the deadline
+    settle(sender, deadline)
+    for i, (st, r) in enumerate(zip(streams, rx, strict=True)):
+        data, at, src = recv_stamped(r)
+        assert at >= deadline - 0.0005, "sent early"
+        assert at < deadline + 0.05
+        assert src == st.sock.getsockname()
+        p = parse_rtp(data)
+        assert (p.seq, p.ts, p.ssrc, p.marker, p.payload) == (
+            100, 160 * i, 0x1234, i == 0, bytes([i]) * 160)
+        assert (st._seq, st.packets_out, st.bytes_out, st.send_errors) == (101, 1, 172, 0)
+    assert sender.in_flight == 0
 
 
 @needs_uring
-def test_a_failed_send_is_counted_and_the_others_still_leave():
-    sender = TimedSender.open()
-    streams = [Stream() for _ in range(3)]
-    rx = [receiver() for _ in streams]
-    try:
-        deadline = time.perf_counter() + 0.03
-        payloads = [b"a" * 160, b"b" * 70000, b"c" * 160]  # the middle one: EMSGSIZE
-        sender.queue([(st, 0, 0, pl, False, r.getsockname())
-                      for st, pl, r in zip(streams, payloads, rx, strict=True)], deadline)
-        settle(sender, deadline)
-        assert parse_rtp(rx[0].recv(2048)).payload == payloads[0]
-        assert parse_rtp(rx[2].recv(2048)).payload == payloads[2]
-        assert [s.send_errors for s in streams] == [0, 1, 0]
-        assert [s.packets_out for s in streams] == [1, 0, 1]
-        assert sender.errors == 1 and sender.in_flight == 0
-    finally:
-        sender.close()
-        for s in streams:
-            s.sock.close()
-        for r in rx:
-            r.close()
+def test_a_failed_send_is_counted_and_the_others_still_leave(sender, socks):
+    streams, rx = streams_and_receivers(socks, 3)
+    deadline = time.perf_counter() + 0.03
+    payloads = [b"a" * 160, b"b" * 70000, b"c" * 160]  # the middle one: EMSGSIZE
+    sender.queue([(st, 0, 0, pl, False, r.getsockname())
+                  for st, pl, r in zip(streams, payloads, rx, strict=True)], deadline)
+    settle(sender, deadline)
+    assert parse_rtp(rx[0].recv(2048)).payload == payloads[0]
+    assert parse_rtp(rx[2].recv(2048)).payload == payloads[2]
+    assert [s.send_errors for s in streams] == [0, 1, 0]
+    assert [s.packets_out for s in streams] == [1, 0, 1]
+    assert sender.errors == 1 and sender.in_flight == 0
 
 
 @needs_uring
-def test_a_stream_that_stopped_sending_is_skipped():
-    sender = TimedSender.open()
-    st, r = Stream(), receiver()
-    try:
-        st._sending = False  # put on hold / hung up before its packet was queued
-        sender.queue([(st, 0, 0, b"x" * 160, False, r.getsockname())], time.perf_counter())
-        settle(sender, time.perf_counter() + 0.02)
-        assert select.select([r], [], [], 0)[0] == []
-        assert (st._seq, st.packets_out) == (100, 0)
-    finally:
-        sender.close()
-        st.sock.close()
-        r.close()
+def test_a_stream_that_stopped_sending_is_skipped(sender, socks):
+    (st,), (r,) = streams_and_receivers(socks, 1)
+    st._sending = False  # put on hold / hung up before its packet was queued
+    sender.queue([(st, 0, 0, b"x" * 160, False, r.getsockname())], time.perf_counter())
+    settle(sender, time.perf_counter() + 0.02)
+    assert select.select([r], [], [], 0)[0] == []
+    assert (st._seq, st.packets_out) == (100, 0)
 
 
 @needs_uring
-def test_a_retired_socket_stays_open_until_its_queued_packet_left():
-    sender = TimedSender.open()
-    st, r = Stream(), receiver()
+def test_a_retired_socket_stays_open_until_its_queued_packet_left(sender, socks):
+    (st,), (r,) = streams_and_receivers(socks, 1)
     closed = []
-    try:
-        deadline = time.perf_counter() + 0.1
-        sender.queue([(st, 0, 0, b"x" * 160, False, r.getsockname())], deadline)
-        sender.retire(st.sock, lambda: closed.append(True))
-        # The next tick's queue (nothing to send) takes the retirement along.
-        sender.queue([], deadline + 0.02)
-        sender.poll()
-        assert st.sock.fileno() != -1 and not closed  # its descriptor is still named
-        settle(sender, deadline + 0.02)
-        data, _at, src = recv_stamped(r)
-        assert parse_rtp(data).seq == 100 and src[1] > 0
-        assert st.sock.fileno() == -1 and closed == [True]
-    finally:
-        sender.close()
-        r.close()
+    deadline = time.perf_counter() + 0.1
+    sender.queue([(st, 0, 0, b"x" * 160, False, r.getsockname())], deadline)
+    sender.retire(st.sock, lambda: closed.append(True))
+    # The next tick's queue (nothing to send) takes the retirement along.
+    sender.queue([], deadline + 0.02)
+    sender.poll()
+    assert st.sock.fileno() != -1 and not closed  # its descriptor is still named
+    settle(sender, deadline + 0.02)
+    data, _at, src = recv_stamped(r)
+    assert parse_rtp(data).seq == 100 and src[1] > 0
+    assert st.sock.fileno() == -1 and closed == [True]
 
 
 @needs_uring
-def test_closing_the_sender_closes_retired_sockets():
-    sender = TimedSender.open()
+def test_closing_the_sender_closes_retired_sockets(sender):
     st = Stream()
     sender.retire(st.sock)
     sender.close()
@@ -235,50 +229,40 @@ def test_the_poller_queues_with_the_kernel_and_falls_back_when_switched_off(monk
 
 
 @needs_uring
-def test_more_packets_than_the_ring_holds_go_as_several_chains():
-    sender = TimedSender.open()
-    st, r = Stream(), receiver()
+def test_more_packets_than_the_ring_holds_go_as_several_chains(sender, socks):
+    (st,), (r,) = streams_and_receivers(socks, 1)
     r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-    try:
-        n = sender.ring.sq_entries * 2 + 10  # three chains, the ring submitted when full
-        deadline = time.perf_counter() + 0.05
-        sender.queue([(st, 0, i, struct.pack("!I", i), False, r.getsockname())
-                      for i in range(n)], deadline)
-        settle(sender, deadline)
-        got = []
-        r.setblocking(False)
-        while True:
-            try:
-                got.append(parse_rtp(r.recv(2048)).payload)
-            except BlockingIOError:
-                break
-        assert sorted(got) == [struct.pack("!I", i) for i in range(n)]
-        assert st.packets_out == n and st.send_errors == 0 and sender.in_flight == 0
-    finally:
-        sender.close()
-        st.sock.close()
-        r.close()
+    n = sender.ring.sq_entries * 2 + 10  # three chains, the ring submitted when full
+    deadline = time.perf_counter() + 0.05
+    sender.queue([(st, 0, i, struct.pack("!I", i), False, r.getsockname())
+                  for i in range(n)], deadline)
+    settle(sender, deadline)
+    got = []
+    r.setblocking(False)
+    while True:
+        try:
+            got.append(parse_rtp(r.recv(2048)).payload)
+        except BlockingIOError:
+            break
+    assert sorted(got) == [struct.pack("!I", i) for i in range(n)]
+    assert st.packets_out == n and st.send_errors == 0 and sender.in_flight == 0
 
 
 @needs_uring
-def test_ipv6_destinations():
+def test_ipv6_destinations(sender, socks):
+    r6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    socks.append(r6)
     try:
-        r6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         r6.bind(("::1", 0))
     except OSError:
         pytest.skip("no IPv6 loopback on this machine")
-    sender = TimedSender.open()
     st = Stream()
     st.sock.close()
     st.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    socks.append(st.sock)
     st.sock.bind(("::1", 0))
-    try:
-        sender.queue([(st, 0, 0, b"six", False, r6.getsockname())], time.perf_counter())
-        settle(sender, time.perf_counter())
-        r6.settimeout(2)
-        data, src = r6.recvfrom(2048)
-        assert parse_rtp(data).payload == b"six" and src[1] == st.sock.getsockname()[1]
-    finally:
-        sender.close()
-        st.sock.close()
-        r6.close()
+    sender.queue([(st, 0, 0, b"six", False, r6.getsockname())], time.perf_counter())
+    settle(sender, time.perf_counter())
+    r6.settimeout(2)
+    data, src = r6.recvfrom(2048)
+    assert parse_rtp(data).payload == b"six" and src[1] == st.sock.getsockname()[1]
