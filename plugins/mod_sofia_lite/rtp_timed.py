@@ -5,8 +5,14 @@ The poller's outbox fills while the media clock ticks the ports.  At the end of 
 deadline, then one ``sendmsg`` per packet, hard-linked so that one failed send does not
 cancel the others.  The clock thread is then free: whatever it does next (reading
 sockets, running ports, waiting for the GIL), the packets leave when the timer fires.
-Measured at 500 streams with two Python threads hogging the GIL: interval p99 20.5 ms
-this way, 119 ms with the packets sent by a Python loop at the deadline.
+Measured: a standalone sender of 500 streams with two Python threads computing beside it,
+interval p99 20.5 ms this way against 119 ms sending from a Python loop at the deadline;
+fsd at 200 calls with one busy Python thread, 48–52 ms against 130–143 ms
+(docs/performance.md, "RTP sends timed by the kernel").
+
+The ring uses cooperative task running and the clock wakes just after its deadline
+(``MediaClock.wake_after``), so the kernel runs the sends as the clock thread leaves its
+sleep, before it asks for the GIL, not in the middle of its tick.
 
 What a queued packet needs must stay put until the kernel has sent it: the ``msghdr``,
 ``iovec``, address and bytes are written into an arena (a ctypes buffer) that belongs to
@@ -161,10 +167,7 @@ class TimedSender:
             # Nothing to send, but sockets to close after what is in flight: a chain of
             # its own (a timer and a no-op) marks the moment.
             batch.chains_left = 1
-            tsbuf = self._timespec(deadline)
-            ring.prep(uring.OP_TIMEOUT, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS, -1,
-                      0, ctypes.addressof(tsbuf), 1,
-                      uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS, 0)
+            self._prep_timer(deadline)
             ring.prep(uring.OP_NOP, 0, -1, 0, 0, 0, 0, _LAST | number << _BATCH_SHIFT)
             ring.submit()
             return
@@ -181,10 +184,7 @@ class TimedSender:
             if ring.space < 2:
                 ring.submit()
             chain = min(n - i, ring.space - 1)
-            tsbuf = self._timespec(deadline)
-            ring.prep(uring.OP_TIMEOUT, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS, -1,
-                      0, ctypes.addressof(tsbuf), 1,
-                      uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS, 0)
+            self._prep_timer(deadline)
             batch.chains_left += 1
             end = i + chain
             while i < end:
@@ -213,7 +213,9 @@ class TimedSender:
         self.batches += 1
         self.packets += n
 
-    def _timespec(self, deadline: float) -> Any:
+    def _prep_timer(self, deadline: float) -> None:
+        """The head of a chain: a timer at ``deadline``, hard-linked to what follows; its
+        completion is posted only if it fails."""
         buf = ctypes.create_string_buffer(16)
         sec = int(deadline)
         _TS.pack_into(buf, 0, sec, int((deadline - sec) * 1e9))
@@ -221,7 +223,9 @@ class TimedSender:
         self._ts_bufs.append(buf)
         if len(self._ts_bufs) > 64:
             self._ts_bufs.popleft()
-        return buf
+        self.ring.prep(uring.OP_TIMEOUT, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS, -1,
+                       0, ctypes.addressof(buf), 1,
+                       uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS, 0)
 
     def _arena(self, size: int) -> Any:
         size = max(size, 1)
