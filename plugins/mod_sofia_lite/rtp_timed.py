@@ -36,7 +36,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fsd_modules.mod_sofia_lite import uring
-from fsd_modules.mod_sofia_lite.rtp_packet import build_rtp
 
 from fsd.log import WARNING, log
 
@@ -45,6 +44,8 @@ _ENTRIES = 1024  # submission queue size; a batch of more packets goes as severa
 _HDR = struct.Struct("<QI4xQQQQi4xQQ32s")
 _HDR_SIZE = 104
 _TS = struct.Struct("<qq")
+_RTP = struct.Struct("!BBHII")  # the RTP header build_rtp writes (v2, no CSRC/extension)
+_LINKED = uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS
 _LAST = 1 << 62  # user_data flag: the last send of a chain (its completion is always posted)
 _PROBE = 1 << 61
 _GRAVEYARD: list[Any] = []
@@ -149,15 +150,11 @@ class TimedSender:
         items = []
         size = 0
         for entry in outbox:
-            st, pt, ts, payload, marker, addr = entry
-            if not st._sending or addr is None:
+            st = entry[0]
+            if not st._sending or entry[5] is None:
                 continue
-            pkt = build_rtp(pt, st._seq, ts, st.ssrc, payload, marker)
-            st._seq = (st._seq + 1) & 0xFFFF
-            st.packets_out += 1
-            st.bytes_out += len(pkt)
-            items.append((st, pkt, addr))
-            size += _HDR_SIZE + ((len(pkt) + 7) & ~7)
+            items.append(entry)
+            size += _HDR_SIZE + ((12 + len(entry[3]) + 7) & ~7)
         if not items and not retired:
             return
         batch = _Batch(number, self._arena(size))
@@ -176,6 +173,7 @@ class TimedSender:
         mv = memoryview(arena).cast("B")
         streams = batch.streams
         cache = self._sa_cache
+        hdr_pack, rtp_pack, prep = _HDR.pack_into, _RTP.pack_into, ring.prep
         off = 0
         n = len(items)
         i = 0
@@ -188,25 +186,33 @@ class TimedSender:
             batch.chains_left += 1
             end = i + chain
             while i < end:
-                st, pkt, addr = items[i]
+                st, pt, ts, payload, marker, addr = items[i]
                 sa = cache.get(addr)
                 if sa is None:
                     if len(cache) > 4096:
                         cache.clear()
                     sa = cache[addr] = _sockaddr(addr)
-                plen = len(pkt)
+                plen = 12 + len(payload)
                 a = base + off
-                _HDR.pack_into(mv, off, a + 72, sa[1], a + 56, 1, 0, 0, 0,
-                               a + _HDR_SIZE, plen, sa[0])
-                mv[off + _HDR_SIZE:off + _HDR_SIZE + plen] = pkt
+                data = off + _HDR_SIZE
+                hdr_pack(mv, off, a + 72, sa[1], a + 56, 1, 0, 0, 0, a + _HDR_SIZE, plen, sa[0])
+                # The RTP header straight into the arena (what build_rtp makes), then the
+                # payload: no packet object per send.
+                seq = st._seq
+                rtp_pack(mv, data, 0x80, (0x80 if marker else 0) | (pt & 0x7F), seq,
+                         ts & 0xFFFFFFFF, st.ssrc & 0xFFFFFFFF)
+                mv[data + 12:data + plen] = payload
+                st._seq = (seq + 1) & 0xFFFF
+                st.packets_out += 1
+                st.bytes_out += plen
                 streams.append(st)
                 ud = number << _BATCH_SHIFT | i
                 if i == end - 1:
-                    ring.prep(uring.OP_SENDMSG, 0, st.sock.fileno(), 0, a, 1,
-                              uring.MSG_DONTWAIT, ud | _LAST)
+                    prep(uring.OP_SENDMSG, 0, st.sock.fileno(), 0, a, 1,
+                         uring.MSG_DONTWAIT, ud | _LAST)
                 else:
-                    ring.prep(uring.OP_SENDMSG, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS,
-                              st.sock.fileno(), 0, a, 1, uring.MSG_DONTWAIT, ud)
+                    prep(uring.OP_SENDMSG, _LINKED, st.sock.fileno(), 0, a, 1,
+                         uring.MSG_DONTWAIT, ud)
                 off += _HDR_SIZE + ((plen + 7) & ~7)
                 i += 1
         ring.submit()
