@@ -14,7 +14,12 @@ SDP of each call names a port of a receiver process this script runs (fsd sends 
 sends from its own port; auto-adjust is off so fsd does not latch onto SIPp's port), so
 every packet fsd sends is time-stamped outside fsd and SIPp.  Printed: per-stream packet
 interval p99 (median and worst stream, and pooled), sequence gaps, dropped calls, CPU per
-call, memory per established call (RSS delta / calls).
+call, memory per established call (RSS delta / calls), and where the jitter is: the
+interval between the starts of the per-tick bursts (the tick's own timing) and how far a
+stream's offset in its burst moves (the send loop's).  First, the same receiver measures
+the machine floor: a bare sender process (no calls, no GIL to share) pacing N sockets.
+``--send kernel|thread`` picks who sends (switch.conf ``rtp-kernel-timing``); ``--busy N``
+runs N threads computing in fsd's process meanwhile (a busy script).
 
 The switch runs as ``fsd -nc`` would run it: the daemon's runtime tuning
 (``fsd.gctune.tune_for_daemon``) and its media clock at realtime priority, FreeSWITCH's
