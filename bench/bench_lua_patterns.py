@@ -38,6 +38,13 @@ SHORT = [
 LINE = "'Lorem ipsum  dolor sit amet,   consectetur adipiscing elit, sed do eiusmod tempor'"
 
 
+def _states() -> tuple[LuaState, lua53.LuaRuntime]:
+    """A script's state (the wrapped string library) and a bare Lua 5.3 (plain C)."""
+    host = LuaHost(api_execute=lambda *a: "", globals=GlobalVariables(), events=EventBus(),
+                   scripts_dir="/tmp")
+    return LuaState(RunContext(host)), lua53.LuaRuntime()
+
+
 def _loop(lua, body: str, n: int) -> float:
     f = lua.execute(f"local LINE = {LINE} return function(n) for i = 1, n do {body} end end")
     f(n // 10)  # warm up (pattern caches)
@@ -47,11 +54,7 @@ def _loop(lua, body: str, n: int) -> float:
 
 
 def bench_short() -> None:
-    bus = EventBus()
-    host = LuaHost(api_execute=lambda *a: "", globals=GlobalVariables(), events=bus,
-                   scripts_dir="/tmp")
-    state = LuaState(RunContext(host))
-    bare = lua53.LuaRuntime()
+    state, bare = _states()
     print("1. short subjects: wrapped (script state) vs bare C, microseconds per call")
     for name, body in SHORT:
         n = 200_000
@@ -72,11 +75,7 @@ LARGE = [
 
 
 def bench_large_wrapped() -> None:
-    bus = EventBus()
-    host = LuaHost(api_execute=lambda *a: "", globals=GlobalVariables(), events=bus,
-                   scripts_dir="/tmp")
-    state = LuaState(RunContext(host))
-    bare = lua53.LuaRuntime()
+    state, bare = _states()
     print("2b. large subjects the estimate sends to C after measuring runs: wrapped vs C, ms")
     for name, subject, args, fn in LARGE[:4]:
         code = (f"local s = {subject} return function() "

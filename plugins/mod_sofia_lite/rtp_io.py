@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from fsd_modules.mod_sofia_lite.rtp_timed import TimedSender
+from fsd_modules.mod_sofia_lite.rtp_timed import TimedSender, close_socket
 
 from fsd.log import NOTICE, log
 from fsd.media.clock import MediaClock
@@ -163,52 +163,53 @@ class RtpPoller:
     def retire(self, sock: socket.socket, after: Callable[[], None] | None = None) -> None:
         """Close a stream's socket (then call ``after``): at once, or — when packets
         queued with the kernel may still name it — once they have left."""
-        with self._lock:
+        with self._lock:  # against _drop_timed(): handed over, or closed here, never lost
             if self._timed is not None:
                 self._timed.retire(sock, after)
                 return
-        try:
-            sock.close()
-        finally:
-            if after is not None:
-                after()
+        close_socket(sock, after)
 
     def finish_tick(self) -> None:
         """End of the tick (clock thread): hand the outbox to the kernel, timed for the
         next deadline, when kernel timing is on and works here."""
-        with self._lock:  # against retire() and _clock_stopped()
-            timed = self._timed
-            if _kernel_timing and not self._timed_failed:
+        timed = self._timed
+        if _kernel_timing and not self._timed_failed:
+            if timed is None:
+                # Opened by the clock thread: the kernel runs the sends as its task work.
+                timed = TimedSender.open()
                 if timed is None:
-                    timed = self._timed = TimedSender.open()
-                    if timed is None:
-                        self._timed_failed = True
-                        log(NOTICE, "RTP: io_uring is not available; packets are sent by "
-                                    "the media clock thread")
-                        return
-                self.clock.wake_after = WAKE_AFTER
-                out, self.outbox = self.outbox, []
-                timed.queue(out, self.clock.deadline + self.clock.interval)
-                if not timed.broken:
+                    self._timed_failed = True
+                    log(NOTICE, "RTP: io_uring is not available; packets are sent by "
+                                "the media clock thread")
                     return
-                self._timed_failed = True
-            self.clock.wake_after = 0.0
-            if timed is not None:
-                # Switched off (or broken): the thread sends the outbox from now on; the
-                # ring goes once what it holds has left.
-                timed.poll()
-                if not timed.in_flight or timed.broken:
-                    self._timed = None
-                    timed.close()
+                with self._lock:
+                    self._timed = timed
+            self.clock.wake_after = WAKE_AFTER
+            out, self.outbox = self.outbox, []
+            timed.queue(out, self.clock.deadline + self.clock.interval)
+            if not timed.broken:
+                return
+            self._timed_failed = True
+        self.clock.wake_after = 0.0
+        if timed is not None:
+            # Switched off (or broken): the thread sends the outbox from now on; the
+            # ring goes once what it holds has left.
+            timed.poll()
+            if not timed.in_flight or timed.broken:
+                self._drop_timed()
+
+    def _drop_timed(self) -> None:
+        """Stop queueing with the kernel: the ring closes (what it still holds is
+        cancelled) and the sockets waiting for it are closed."""
+        with self._lock:
+            timed, self._timed = self._timed, None
+        if timed is not None:
+            timed.close()
 
     def _clock_stopped(self) -> None:
         """The clock thread is exiting: the kernel cancels what it queued, so the ring
-        goes with it (and the sockets waiting for it are closed); a restarted clock
-        thread opens its own."""
-        with self._lock:
-            timed, self._timed = self._timed, None
-            if timed is not None:
-                timed.close()
+        goes with it; a restarted clock thread opens its own."""
+        self._drop_timed()
 
     def send_pending(self) -> None:
         """Send what the streams built during the previous tick (its own list, so a stream

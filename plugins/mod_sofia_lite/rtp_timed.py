@@ -54,7 +54,7 @@ _INDEX_MASK = (1 << _BATCH_SHIFT) - 1
 
 
 class _Batch:
-    __slots__ = ("number", "arena", "streams", "chains_left", "retired")
+    __slots__ = ("number", "arena", "streams", "chains_left", "retired", "timers")
 
     def __init__(self, number: int, arena: Any) -> None:
         self.number = number
@@ -62,6 +62,7 @@ class _Batch:
         self.streams: list[Any] = []  # index -> stream, to count a failed send
         self.chains_left = 0
         self.retired: list[tuple[socket.socket, Callable[[], None] | None]] = []
+        self.timers: list[Any] = []  # the timespecs the chains' timers point at
 
 
 def _sockaddr(addr: tuple) -> tuple[bytes, int]:
@@ -84,7 +85,6 @@ class TimedSender:
         self._batch_no = 0
         self._inflight: deque[_Batch] = deque()
         self._free_arenas: list[Any] = []
-        self._ts_bufs: deque[Any] = deque()  # kept alive with their batch (timer reads them)
         self._sa_cache: dict[tuple, tuple[bytes, int]] = {}
         self._retired: list[tuple[socket.socket, Callable[[], None] | None]] = []
         self._retire_lock = threading.Lock()
@@ -119,9 +119,8 @@ class TimedSender:
         successfully (absolute timeouts, ETIME_SUCCESS, hard links and skipped
         completions all work)."""
         ts = ctypes.create_string_buffer(16)  # an absolute time of 0: already passed
-        ring.prep(uring.OP_TIMEOUT, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS, -1, 0,
-                  ctypes.addressof(ts), 1, uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS,
-                  _PROBE | 1)
+        ring.prep(uring.OP_TIMEOUT, _LINKED, -1, 0, ctypes.addressof(ts), 1,
+                  uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS, _PROBE | 1)
         ring.prep(uring.OP_NOP, 0, -1, 0, 0, 0, 0, _PROBE)
         ring.submit()
         got = ring.wait(1, timeout=0.5)
@@ -164,7 +163,7 @@ class TimedSender:
             # Nothing to send, but sockets to close after what is in flight: a chain of
             # its own (a timer and a no-op) marks the moment.
             batch.chains_left = 1
-            self._prep_timer(deadline)
+            self._prep_timer(batch, deadline)
             ring.prep(uring.OP_NOP, 0, -1, 0, 0, 0, 0, _LAST | number << _BATCH_SHIFT)
             ring.submit()
             return
@@ -182,7 +181,7 @@ class TimedSender:
             if ring.space < 2:
                 ring.submit()
             chain = min(n - i, ring.space - 1)
-            self._prep_timer(deadline)
+            self._prep_timer(batch, deadline)
             batch.chains_left += 1
             end = i + chain
             while i < end:
@@ -219,18 +218,14 @@ class TimedSender:
         self.batches += 1
         self.packets += n
 
-    def _prep_timer(self, deadline: float) -> None:
+    def _prep_timer(self, batch: _Batch, deadline: float) -> None:
         """The head of a chain: a timer at ``deadline``, hard-linked to what follows; its
-        completion is posted only if it fails."""
+        completion is posted only if it fails.  Its timespec lives with the batch."""
         buf = ctypes.create_string_buffer(16)
         sec = int(deadline)
         _TS.pack_into(buf, 0, sec, int((deadline - sec) * 1e9))
-        # The kernel reads the timespec when the entry is submitted; kept a while anyway.
-        self._ts_bufs.append(buf)
-        if len(self._ts_bufs) > 64:
-            self._ts_bufs.popleft()
-        self.ring.prep(uring.OP_TIMEOUT, uring.F_IO_HARDLINK | uring.F_CQE_SKIP_SUCCESS, -1,
-                       0, ctypes.addressof(buf), 1,
+        batch.timers.append(buf)
+        self.ring.prep(uring.OP_TIMEOUT, _LINKED, -1, 0, ctypes.addressof(buf), 1,
                        uring.TIMEOUT_ABS | uring.TIMEOUT_ETIME_SUCCESS, 0)
 
     def _arena(self, size: int) -> Any:
@@ -263,7 +258,7 @@ class TimedSender:
             b = self._inflight.popleft()
             self._free_arenas.append(b.arena)
             for sock, after in b.retired:
-                _close(sock, after)
+                close_socket(sock, after)
 
     @property
     def in_flight(self) -> int:
@@ -283,14 +278,15 @@ class TimedSender:
             retired.extend(b.retired)
         # The ring's teardown runs in the kernel after close() returns: the memory its
         # entries point at is kept for the life of the process.
-        _GRAVEYARD.extend(b.arena for b in self._inflight)
+        _GRAVEYARD.extend((b.arena, b.timers) for b in self._inflight)
         self._inflight.clear()
         self.ring.close()
         for sock, after in retired:
-            _close(sock, after)
+            close_socket(sock, after)
 
 
-def _close(sock: socket.socket, after: Callable[[], None] | None) -> None:
+def close_socket(sock: socket.socket, after: Callable[[], None] | None = None) -> None:
+    """Close ``sock``, then call ``after`` (even when closing failed)."""
     try:
         sock.close()
     finally:

@@ -36,7 +36,6 @@ _OFF_SQ_RING = 0
 _OFF_CQ_RING = 0x8000000
 _OFF_SQES = 0x10000000
 _FEAT_SINGLE_MMAP = 1 << 0
-_FEAT_NODROP = 1 << 1
 
 SETUP_COOP_TASKRUN = 1 << 8
 
@@ -51,7 +50,6 @@ TIMEOUT_ABS = 1 << 0
 TIMEOUT_ETIME_SUCCESS = 1 << 5
 
 MSG_DONTWAIT = 0x40
-ETIME = 62
 
 # struct io_uring_sqe, the fields used here: opcode, flags, ioprio, fd, off, addr, len,
 # op flags, user_data (then buf_index, personality, file_index, addr3, pad: all zero).
@@ -178,8 +176,7 @@ class Ring:
 
 
 def supported_platform() -> bool:
-    return sys.platform.startswith("linux") and platform.machine() in (
-        "x86_64", "aarch64", "AMD64")
+    return sys.platform.startswith("linux") and platform.machine() in ("x86_64", "aarch64")
 
 
 def open_ring(entries: int = 1024, flags: int = 0) -> Ring | None:

@@ -84,26 +84,16 @@ def test_lua_kill_stops_a_backtracking_find(daemon, how):
         conn.disconnect()
 
 
-def test_lua_kill_stops_a_huge_balanced_gsub(daemon):
+@pytest.mark.parametrize("name", ["gsub", "move"])
+def test_lua_kill_stops_a_huge_balanced_gsub_and_table_move(daemon, name):
     d = daemon
-    d.api("global_setvar gsub_result=pending")
-    assert d.api("luarun gsub.lua").startswith("+OK")
-    assert wait_until(lambda: d.api("global_getvar gsub_started") == "yes", 30)
+    d.api(f"global_setvar {name}_result=pending")
+    assert d.api(f"luarun {name}.lua").startswith("+OK")
+    assert wait_until(lambda: d.api(f"global_getvar {name}_started") == "yes", 30)
     assert d.api("status").startswith("UP ")
     assert d.api("lua_kill all").startswith("+OK")
-    assert wait_until(lambda: _gone(d, "gsub.lua"), 30)
-    assert d.api("global_getvar gsub_result") == "pending"
-
-
-def test_lua_kill_stops_a_huge_table_move(daemon):
-    d = daemon
-    d.api("global_setvar move_result=pending")
-    assert d.api("luarun move.lua").startswith("+OK")
-    assert wait_until(lambda: d.api("global_getvar move_started") == "yes", 30)
-    assert d.api("status").startswith("UP ")
-    assert d.api("lua_kill all").startswith("+OK")
-    assert wait_until(lambda: _gone(d, "move.lua"), 30)
-    assert d.api("global_getvar move_result") == "pending"
+    assert wait_until(lambda: _gone(d, f"{name}.lua"), 30)
+    assert d.api(f"global_getvar {name}_result") == "pending"
 
 
 def test_cpu_limit_stops_a_backtracking_find(tmp_path):

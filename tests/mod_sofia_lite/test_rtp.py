@@ -484,13 +484,18 @@ def test_a_stream_never_started_is_closed_with_its_call(sw):
 
 
 @pytest.mark.parametrize("setting, mode", [("false", "thread"), ("true", "kernel")])
-def test_switch_conf_rtp_kernel_timing_decides_who_sends(tmp_path, peer, setting, mode):
+def test_switch_conf_rtp_kernel_timing_decides_who_sends(tmp_path, peer, monkeypatch,
+                                                         setting, mode):
     """switch.conf rtp-kernel-timing: packets queued with the kernel (io_uring) or sent
     by the media clock thread; either way the far end gets an unbroken stream, and
     `status` says which."""
     from fsd_modules.mod_sofia_lite import rtp_io, uring
-    if mode == "kernel" and uring.open_ring(8) is None:
+    monkeypatch.setattr(rtp_io, "_kernel_timing", True)  # restored after the test
+    ring = uring.open_ring(8)
+    if ring is None:
         mode = "thread"  # this kernel refuses io_uring: the fallback is what runs
+    else:
+        ring.close()
     with running_switch(tmp_path, [*MODULES, "mod_sofia_lite"],
                         switch_settings={"rtp-kernel-timing": setting}) as sw:
         assert rtp_io.kernel_timing() is (setting == "true")
@@ -501,4 +506,3 @@ def test_switch_conf_rtp_kernel_timing_decides_who_sends(tmp_path, peer, setting
             assert all((b - a) & 0xFFFF == 1 for a, b in zip(seqs, seqs[1:], strict=False))
             how = "queued with the kernel" if mode == "kernel" else "sent by the media clock"
             assert how in sw.api_execute("status")
-    rtp_io.set_kernel_timing(True)

@@ -29,7 +29,8 @@ def _kernel_refuses() -> str:
     return ""
 
 
-needs_uring = pytest.mark.skipif(bool(_kernel_refuses()), reason=_kernel_refuses() or "-")
+_REFUSED = _kernel_refuses()
+needs_uring = pytest.mark.skipif(bool(_REFUSED), reason=_REFUSED or "-")
 
 
 class Stream:
@@ -182,50 +183,60 @@ class Producer:
             self.poller.outbox.append((self.st, 0, 0, self.pending.pop(0), False, self.addr))
 
 
-def test_the_poller_sends_from_the_clock_thread_when_kernel_timing_is_off(monkeypatch):
-    monkeypatch.setattr(rtp_io, "_kernel_timing", False)
-    clock = MediaClock(20, name="test-thread-send")
-    poller = rtp_io.RtpPoller(clock)
-    st, r = Stream(), receiver()
-    sent: list[tuple] = []
-    st._sent = lambda *a: sent.append(a)  # what the thread path calls, per packet
-    try:
-        Producer(poller, st, r.getsockname()).send(b"x")
-        assert wait_until(lambda: sent, timeout=2)
-        assert sent[0][2] == b"x" and poller.send_mode == "thread"
-    finally:
+@pytest.fixture
+def rig(socks, monkeypatch):
+    """``rig(kernel)``: a poller on a clock of its own with kernel timing on or off, a
+    producer for one stream whose thread-path sends are recorded, the stream's receiver
+    and that record.  The clock stops after the test."""
+    clocks = []
+
+    def make(kernel: bool):
+        monkeypatch.setattr(rtp_io, "_kernel_timing", kernel)
+        clock = MediaClock(20, name="test-poller")
+        clocks.append(clock)
+        poller = rtp_io.RtpPoller(clock)
+        (st,), (r,) = streams_and_receivers(socks, 1)
+        sent: list[tuple] = []
+        st._sent = lambda *a: sent.append(a)  # what the thread path calls, per packet
+        return poller, Producer(poller, st, r.getsockname()), r, sent
+
+    yield make
+    for clock in clocks:
         clock.stop()
-        st.sock.close()
-        r.close()
+
+
+def test_the_poller_sends_from_the_clock_thread_when_kernel_timing_is_off(rig):
+    poller, producer, _r, sent = rig(False)
+    producer.send(b"x")
+    assert wait_until(lambda: sent, timeout=2)
+    assert sent[0][2] == b"x" and poller.send_mode == "thread"
 
 
 @needs_uring
-def test_the_poller_queues_with_the_kernel_and_falls_back_when_switched_off(monkeypatch):
-    monkeypatch.setattr(rtp_io, "_kernel_timing", True)
-    clock = MediaClock(20, name="test-kernel-send")
-    poller = rtp_io.RtpPoller(clock)
-    st, r = Stream(), receiver()
-    sent: list[tuple] = []
-    st._sent = lambda *a: sent.append(a)
-    try:
-        assert wait_until(lambda: poller.send_mode == "kernel", timeout=2)
-        producer = Producer(poller, st, r.getsockname())
-        producer.send(b"k" * 160)
-        assert parse_rtp(r.recv(2048)).payload == b"k" * 160
-        assert sent == [] and st.packets_out == 1
-        # A socket retired now is closed once the queued packets have left.
-        other = Stream()
-        poller.retire(other.sock)
-        assert wait_until(lambda: other.sock.fileno() == -1, timeout=2)
-        rtp_io.set_kernel_timing(False)
-        assert wait_until(lambda: poller.send_mode == "thread", timeout=2)
-        producer.send(b"t" * 160)
-        assert wait_until(lambda: sent, timeout=2)
-        assert sent[0][2] == b"t" * 160
-    finally:
-        clock.stop()
-        st.sock.close()
-        r.close()
+def test_the_poller_queues_with_the_kernel_and_falls_back_when_switched_off(rig):
+    poller, producer, r, sent = rig(True)
+    assert wait_until(lambda: poller.send_mode == "kernel", timeout=2)
+    producer.send(b"k" * 160)
+    assert parse_rtp(r.recv(2048)).payload == b"k" * 160
+    assert sent == [] and producer.st.packets_out == 1
+    # A socket retired now is closed once the queued packets have left.
+    other = Stream()
+    poller.retire(other.sock)
+    assert wait_until(lambda: other.sock.fileno() == -1, timeout=2)
+    rtp_io.set_kernel_timing(False)
+    assert wait_until(lambda: poller.send_mode == "thread", timeout=2)
+    producer.send(b"t" * 160)
+    assert wait_until(lambda: sent, timeout=2)
+    assert sent[0][2] == b"t" * 160
+
+
+@needs_uring
+def test_the_ring_goes_with_the_clock_thread(rig):
+    poller, _producer, _r, _sent = rig(True)
+    assert wait_until(lambda: poller.send_mode == "kernel", timeout=2)
+    ring = poller._timed.ring
+    poller.clock.stop()
+    assert poller.send_mode == "thread" and ring.closed
 
 
 @needs_uring
